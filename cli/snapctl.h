@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by snapctl's subcommands: the command table and error reporting. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "macro.h"
+#include "snapmgr.h"
+
+/* Documented in snapctl(8), EXIT STATUS. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_RUNTIME = 1, /* the operation failed; nothing half-made */
+	EXIT_USAGE = 2,           /* bad command line; nothing was touched */
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(struct snapmgr_ctx *ctx, int argc, char *argv[]);
+	const char *help; /* one line for `snapctl --help` */
+};
+
+
+/* `snapctl: <object>: <reason>` on stderr; returns EXIT_FAILURE_RUNTIME. */
+int fail(const char *object, int neg_errno, const char *fmt, ...)
+	_printf_(3, 4);
+/* A usage error, pointing at --help; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);

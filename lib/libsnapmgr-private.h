@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Internal to libsnapmgr: never installed, never included by cli/ or daemon/. */
+#pragma once
+
+#include <syslog.h>
+
+#include "macro.h"
+#include "snapmgr.h"
+
+void snapmgr_log(struct snapmgr_ctx *ctx, int priority, const char *file,
+		 int line, const char *fn, const char *format, ...)
+	_printf_(6, 7);
+
+/* Formatting is skipped entirely when the priority is filtered out. */
+#define snapmgr_log_cond(ctx, prio, ...)                                       \
+	do {                                                                   \
+		struct snapmgr_ctx *_c_ = (ctx);                               \
+		if (_c_ && snapmgr_get_log_priority(_c_) >= (prio))            \
+			snapmgr_log(_c_, prio, __FILE__, __LINE__, __func__,   \
+				    __VA_ARGS__);                              \
+	} while (0)
+
+#define log_debug(ctx, ...) snapmgr_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+#define log_info(ctx, ...) snapmgr_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define log_notice(ctx, ...) snapmgr_log_cond(ctx, LOG_NOTICE, __VA_ARGS__)
+#define log_warning(ctx, ...) snapmgr_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
+#define log_err(ctx, ...) snapmgr_log_cond(ctx, LOG_ERR, __VA_ARGS__)

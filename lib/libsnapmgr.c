@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The library context: reference counting and the caller's log function. */
+#include <stdlib.h>
+
+#include "config.h"
+#include "libsnapmgr-private.h"
+
+struct snapmgr_ctx {
+	int refcount;
+	int log_priority;
+	snapmgr_log_fn log_fn;
+	void *log_data;
+};
+
+_public_ const char *snapmgr_version(void)
+{
+	return PROJECT_VERSION;
+}
+
+_public_ int snapmgr_new(struct snapmgr_ctx **ret_ctx)
+{
+	struct snapmgr_ctx *ctx;
+
+	if (!ret_ctx)
+		return -EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->refcount = 1;
+	ctx->log_priority = LOG_ERR;
+	*ret_ctx = ctx;
+	return 0;
+}
+
+_public_ struct snapmgr_ctx *snapmgr_ref(struct snapmgr_ctx *ctx)
+{
+	if (ctx)
+		ctx->refcount++;
+	return ctx;
+}
+
+_public_ struct snapmgr_ctx *snapmgr_unref(struct snapmgr_ctx *ctx)
+{
+	if (!ctx || --ctx->refcount > 0)
+		return NULL;
+	free(ctx);
+	return NULL;
+}
+
+_public_ void snapmgr_set_log_fn(struct snapmgr_ctx *ctx, snapmgr_log_fn fn,
+				 void *data)
+{
+	if (!ctx)
+		return;
+	ctx->log_fn = fn;
+	ctx->log_data = data;
+}
+
+_public_ int snapmgr_get_log_priority(const struct snapmgr_ctx *ctx)
+{
+	return ctx ? ctx->log_priority : LOG_ERR;
+}
+
+_public_ void snapmgr_set_log_priority(struct snapmgr_ctx *ctx, int priority)
+{
+	if (ctx)
+		ctx->log_priority = priority;
+}
+
+void snapmgr_log(struct snapmgr_ctx *ctx, int priority, const char *file,
+		 int line, const char *fn, const char *format, ...)
+{
+	va_list args;
+
+	if (!ctx->log_fn)
+		return;
+	va_start(args, format);
+	ctx->log_fn(ctx->log_data, priority, file, line, fn, format, args);
+	va_end(args);
+}
