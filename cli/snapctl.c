@@ -10,6 +10,7 @@
 #include "snapctl.h"
 
 static const struct cmd *const commands[] = {
+	&cmd_inspect,
 	NULL,
 };
 

@@ -20,6 +20,8 @@ struct cmd {
 	const char *help; /* one line for `snapctl --help` */
 };
 
+extern const struct cmd cmd_inspect;
+
 
 /* `snapctl: <object>: <reason>` on stderr; returns EXIT_FAILURE_RUNTIME. */
 int fail(const char *object, int neg_errno, const char *fmt, ...)
