@@ -885,6 +885,12 @@ _public_ int snapmgr_cow_store_open(struct snapmgr_ctx *ctx, const char *path,
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &size) < 0)
 			return negative_errno();
+		/*
+		 * dm-snapshot writes the COW with bios beneath the device's
+		 * page cache: drop clean cached pages (it writes nothing) so
+		 * that a second look at a live COW is not served stale data.
+		 */
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	} else if (S_ISDIR(st.st_mode)) {
 		return -EISDIR;
 	} else {
