@@ -39,6 +39,12 @@ typedef void (*snapmgr_log_fn)(void *data, int priority, const char *file,
 			       va_list args);
 void snapmgr_set_log_fn(struct snapmgr_ctx *ctx, snapmgr_log_fn fn,
 			void *data);
+/*
+ * One line saying why the last failed call failed, more precise than its
+ * errno ("has an ext4 filesystem on it"), or NULL.
+ */
+const char *snapmgr_get_error(const struct snapmgr_ctx *ctx);
+void snapmgr_clear_error(struct snapmgr_ctx *ctx);
 int snapmgr_get_log_priority(const struct snapmgr_ctx *ctx);
 void snapmgr_set_log_priority(struct snapmgr_ctx *ctx, int priority);
 
@@ -166,6 +172,182 @@ int snapmgr_cow_store_get_worst_severity(const struct snapmgr_cow_store *store);
  * worse than an info finding was seen.
  */
 bool snapmgr_cow_store_is_consistent(const struct snapmgr_cow_store *store);
+
+/*
+ * Snapshots: every dm snapshot on the host, ours (dm UUIDs starting with
+ * SNAPMGR_UUID_PREFIX), lvm2's ("LVM-") and any other. Objects are a
+ * snapshot's state when it was read; read again for fresh numbers.
+ */
+#define SNAPMGR_UUID_PREFIX "SNAPMGR-"
+
+struct snapmgr_snapshot;
+struct json_object;
+
+enum snapmgr_owner {
+	SNAPMGR_OWNER_SNAPMGR,
+	SNAPMGR_OWNER_LVM2,
+	SNAPMGR_OWNER_OTHER,
+};
+const char *snapmgr_owner_to_string(enum snapmgr_owner owner);
+
+enum snapmgr_state {
+	SNAPMGR_STATE_ACTIVE,
+	SNAPMGR_STATE_INVALID,      /* the kernel dropped it (I/O error, full) */
+	SNAPMGR_STATE_OVERFLOW,     /* the COW filled up */
+	SNAPMGR_STATE_MERGING,
+	SNAPMGR_STATE_MERGE_FAILED,
+};
+const char *snapmgr_state_to_string(enum snapmgr_state state);
+
+/* A NULL-terminated array; free with snapmgr_snapshot_list_free(). */
+int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
+			  struct snapmgr_snapshot ***ret_list);
+void snapmgr_snapshot_list_free(struct snapmgr_snapshot **list);
+/* -ENOENT when no snapshot has that dm name. */
+int snapmgr_snapshot_get(struct snapmgr_ctx *ctx, const char *name,
+			 struct snapmgr_snapshot **ret);
+struct snapmgr_snapshot *snapmgr_snapshot_ref(struct snapmgr_snapshot *s);
+struct snapmgr_snapshot *snapmgr_snapshot_unref(struct snapmgr_snapshot *s);
+
+const char *snapmgr_snapshot_get_name(const struct snapmgr_snapshot *s);
+const char *snapmgr_snapshot_get_uuid(const struct snapmgr_snapshot *s);
+enum snapmgr_owner snapmgr_snapshot_get_owner(const struct snapmgr_snapshot *s);
+enum snapmgr_state snapmgr_snapshot_get_state(const struct snapmgr_snapshot *s);
+/* The snapshot-origin device's name; NULL when none is active. */
+const char *snapmgr_snapshot_get_origin(const struct snapmgr_snapshot *s);
+const char *snapmgr_snapshot_get_origin_device(const struct snapmgr_snapshot *s);
+const char *snapmgr_snapshot_get_cow_device(const struct snapmgr_snapshot *s);
+/* The file behind a loop-device COW, else NULL. */
+const char *snapmgr_snapshot_get_cow_file(const struct snapmgr_snapshot *s);
+uint64_t snapmgr_snapshot_get_chunk_size(const struct snapmgr_snapshot *s);
+int snapmgr_snapshot_get_open_count(const struct snapmgr_snapshot *s);
+/* False when the kernel reports no usage (invalid, overflowed). */
+bool snapmgr_snapshot_get_usage(const struct snapmgr_snapshot *s,
+				uint64_t *ret_size, uint64_t *ret_used,
+				uint64_t *ret_metadata);
+double snapmgr_snapshot_get_fill_percent(const struct snapmgr_snapshot *s);
+/* Our module's counters; false (and NULL values) on other modules. */
+bool snapmgr_snapshot_has_counters(const struct snapmgr_snapshot *s);
+const char *snapmgr_snapshot_get_counter(const struct snapmgr_snapshot *s,
+					 const char *key);
+/* The object docs/status.schema.json describes for one snapshot. */
+int snapmgr_snapshot_to_json(const struct snapmgr_snapshot *s,
+			     struct json_object **ret);
+
+/*
+ * Policy configuration (snapmgrd.conf(5)): DIR/snapmgrd.conf, then every
+ * file named *.conf in DIR/snapmgrd.conf.d in lexical order; a later file
+ * overrides an earlier one key by key. dir NULL means SNAPMGR_CONF_DIR
+ * (/etc/snapmgr); missing files and directories are fine.
+ *
+ * Loading is all or nothing. On failure (-EINVAL for any error in a file,
+ * -errno when a file or directory cannot be read, -ENOMEM; but not for
+ * invalid arguments, -EINVAL without a message) nothing is
+ * returned in ret_config and, if reterr_message is not NULL, it is set to a
+ * newly allocated one-line message naming the file and line, e.g.
+ * "/etc/snapmgr/snapmgrd.conf:12: extend_threshold: '150' is not a
+ * percentage between 1 and 100" (NULL if even that allocation failed); the
+ * caller frees it and keeps using its previous configuration. On success
+ * *reterr_message is left alone.
+ */
+struct snapmgr_config;
+
+int snapmgr_config_load(struct snapmgr_ctx *ctx, const char *dir,
+			struct snapmgr_config **ret_config,
+			char **reterr_message);
+struct snapmgr_config *snapmgr_config_ref(struct snapmgr_config *config);
+struct snapmgr_config *snapmgr_config_unref(struct snapmgr_config *config);
+
+/* [daemon]: listen_metrics as written, NULL when metrics are off. */
+const char *
+snapmgr_config_get_listen_metrics(const struct snapmgr_config *config);
+/* Its host (IPv6 without brackets) and port; -ENODATA when off. */
+int snapmgr_config_get_metrics_address(const struct snapmgr_config *config,
+				       const char **ret_host,
+				       uint16_t *ret_port);
+const char *snapmgr_config_get_socket_path(const struct snapmgr_config *config);
+/* Seconds. */
+unsigned int
+snapmgr_config_get_poll_interval_max(const struct snapmgr_config *config);
+/* A syslog priority, LOG_ERR..LOG_DEBUG. */
+int snapmgr_config_get_log_level(const struct snapmgr_config *config);
+
+/*
+ * The policy of one snapshot, by its device-mapper name: built-in defaults,
+ * then every [defaults] section, then every [snapshot:GLOB] section whose
+ * GLOB matches the name (fnmatch(3)), each in the order read and each
+ * overriding only the keys it sets. The policy is a copy: it stays valid
+ * after the configuration is unreferenced.
+ */
+struct snapmgr_policy;
+
+enum snapmgr_extend_unit {
+	SNAPMGR_EXTEND_PERCENT, /* percent of the current COW size */
+	SNAPMGR_EXTEND_BYTES,
+};
+
+int snapmgr_policy_for(const struct snapmgr_config *config,
+		       const char *snapshot_name,
+		       struct snapmgr_policy **ret_policy);
+struct snapmgr_policy *snapmgr_policy_ref(struct snapmgr_policy *policy);
+struct snapmgr_policy *snapmgr_policy_unref(struct snapmgr_policy *policy);
+
+/* Optional values: -ENODATA when unset (no extension, no limit). */
+int snapmgr_policy_get_extend_threshold(const struct snapmgr_policy *policy,
+					unsigned int *ret_percent);
+int snapmgr_policy_get_max_cow_size(const struct snapmgr_policy *policy,
+				    uint64_t *ret_bytes);
+/* NULL when unset. */
+const char *
+snapmgr_policy_get_alert_command(const struct snapmgr_policy *policy);
+/* Always set (built-in 20%). */
+int snapmgr_policy_get_extend_by(const struct snapmgr_policy *policy,
+				 enum snapmgr_extend_unit *ret_unit,
+				 uint64_t *ret_value);
+/* Percent, built-in 80. */
+unsigned int
+snapmgr_policy_get_warn_threshold(const struct snapmgr_policy *policy);
+/* Built-in true; extension also needs extend_threshold. */
+bool snapmgr_policy_get_autoextend(const struct snapmgr_policy *policy);
+/*
+ * The COW size after one extension from cow_size bytes: grown by extend_by
+ * (rounded up to whole 512-byte sectors), capped at max_cow_size. -ENOSPC
+ * when max_cow_size leaves no room to grow.
+ */
+int snapmgr_policy_next_cow_size(const struct snapmgr_policy *policy,
+				 uint64_t cow_size, uint64_t *ret_size);
+
+/*
+ * Our stacks on raw block devices (see lib/stack.c): create wraps DEV on
+ * first use as NAME-real (linear) + NAME (snapshot-origin), then adds the
+ * snapshot. Both calls serialise on a lock file under /run/snapmgr (or
+ * $SNAPMGR_RUN_DIR), keep records under /var/lib/snapmgr (or
+ * $SNAPMGR_STATE_DIR), and are safe to run again after a crash at any step.
+ * On failure snapmgr_get_error() says why in one line.
+ */
+#define SNAPMGR_NAME_MAX 127
+/* The exit status of a crash injected with SNAPMGR_DEBUG_CRASH_AT. */
+#define SNAPMGR_CRASH_EXIT 99
+
+int snapmgr_check_name(struct snapmgr_ctx *ctx, const char *name);
+
+struct snapmgr_create_opts {
+	const char *snapshot;    /* dm name of the new snapshot */
+	const char *origin;      /* a block device path, or an origin's name */
+	const char *origin_name; /* name when wrapping; default basename(DEV) */
+	const char *cow_device;  /* a block device for the COW, or */
+	const char *cow_file;    /* a file to create, of cow_size bytes */
+	uint64_t cow_size;
+	uint64_t chunk_size;     /* bytes: a power of two, 4 KiB .. 512 KiB */
+	bool force;              /* use a COW device with a signature on it */
+};
+int snapmgr_create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *opts);
+
+enum {
+	SNAPMGR_REMOVE_FORCE = 1 << 0,  /* even when open: holders get EIO */
+	SNAPMGR_REMOVE_UNWRAP = 1 << 1, /* last one: origin back to linear */
+};
+int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snapshot, unsigned flags);
 
 #ifdef __cplusplus
 }
