@@ -10,6 +10,10 @@
 #include "snapctl.h"
 
 static const struct cmd *const commands[] = {
+	&cmd_create,
+	&cmd_list,
+	&cmd_status,
+	&cmd_remove,
 	&cmd_inspect,
 	NULL,
 };
@@ -68,7 +72,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static void log_to_stderr(void *data _unused_, int priority,
+_printf_(6, 0) static void log_to_stderr(void *data _unused_, int priority,
 			  const char *file _unused_, int line _unused_,
 			  const char *fn _unused_, const char *format,
 			  va_list args)

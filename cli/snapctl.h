@@ -20,7 +20,11 @@ struct cmd {
 	const char *help; /* one line for `snapctl --help` */
 };
 
+extern const struct cmd cmd_create, cmd_list, cmd_status, cmd_remove;
 extern const struct cmd cmd_inspect;
+
+/* The JSON status document of one snapshot on stdout (cmd-status.c). */
+int print_status_json(struct snapmgr_ctx *ctx, const char *name);
 
 
 /* `snapctl: <object>: <reason>` on stderr; returns EXIT_FAILURE_RUNTIME. */

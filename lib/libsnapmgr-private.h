@@ -25,3 +25,11 @@ void snapmgr_log(struct snapmgr_ctx *ctx, int priority, const char *file,
 #define log_notice(ctx, ...) snapmgr_log_cond(ctx, LOG_NOTICE, __VA_ARGS__)
 #define log_warning(ctx, ...) snapmgr_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
 #define log_err(ctx, ...) snapmgr_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+
+/*
+ * Records why an operation failed, for snapmgr_get_error(), and returns r
+ * (a negative errno) so callers can write: return snapmgr_error(ctx, -EBUSY,
+ * "in use"). The message is one line, without the object's name.
+ */
+int snapmgr_error(struct snapmgr_ctx *ctx, int r, const char *format, ...)
+	_printf_(3, 4);

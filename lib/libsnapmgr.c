@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The library context: reference counting and the caller's log function. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "config.h"
@@ -10,6 +12,7 @@ struct snapmgr_ctx {
 	int log_priority;
 	snapmgr_log_fn log_fn;
 	void *log_data;
+	char error[512];
 };
 
 _public_ const char *snapmgr_version(void)
@@ -77,4 +80,26 @@ void snapmgr_log(struct snapmgr_ctx *ctx, int priority, const char *file,
 	va_start(args, format);
 	ctx->log_fn(ctx->log_data, priority, file, line, fn, format, args);
 	va_end(args);
+}
+
+int snapmgr_error(struct snapmgr_ctx *ctx, int r, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(ctx->error, sizeof(ctx->error), format, args);
+	va_end(args);
+	log_debug(ctx, "error: %s", ctx->error);
+	return r;
+}
+
+_public_ const char *snapmgr_get_error(const struct snapmgr_ctx *ctx)
+{
+	return ctx && ctx->error[0] ? ctx->error : NULL;
+}
+
+_public_ void snapmgr_clear_error(struct snapmgr_ctx *ctx)
+{
+	if (ctx)
+		ctx->error[0] = '\0';
 }

@@ -12,7 +12,7 @@
 static char last_message[256];
 static int last_priority = -1;
 
-static void capture_log(void *data, int priority, const char *file,
+_printf_(6, 0) static void capture_log(void *data, int priority, const char *file,
 			int line, const char *fn, const char *format,
 			va_list args)
 {

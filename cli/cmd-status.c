@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* snapctl status: one snapshot's state, usage and counters; JSON for machines. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "snapctl.h"
+
+static void help(void)
+{
+	printf("Usage:\n"
+	       " snapctl status [options] [SNAP...]\n"
+	       "\n"
+	       "Show the state, usage and counters of snapshots (all of them when none is\n"
+	       "named), as read from the kernel now.\n"
+	       "\n"
+	       "Options:\n"
+	       " -J, --json     print a JSON document (docs/status.schema.json)\n"
+	       " -h, --help     display this help\n"
+	       "\n"
+	       "Exit status: 0, or 1 when a named snapshot does not exist.\n"
+	       "For more details see snapctl(8).\n");
+}
+
+static void print_human(const struct snapmgr_snapshot *s)
+{
+	uint64_t size, used, meta;
+	const char *v;
+
+	printf("%s\n", snapmgr_snapshot_get_name(s));
+	printf("  owner:          %s\n", snapmgr_owner_to_string(snapmgr_snapshot_get_owner(s)));
+	printf("  state:          %s\n", snapmgr_state_to_string(snapmgr_snapshot_get_state(s)));
+	printf("  origin:         %s\n", (v = snapmgr_snapshot_get_origin(s)) ? v : "-");
+	printf("  origin device:  %s\n", (v = snapmgr_snapshot_get_origin_device(s)) ? v : "-");
+	printf("  cow device:     %s\n", (v = snapmgr_snapshot_get_cow_device(s)) ? v : "-");
+	if ((v = snapmgr_snapshot_get_cow_file(s)))
+		printf("  cow file:       %s\n", v);
+	printf("  chunk size:     %" PRIu64 "\n", snapmgr_snapshot_get_chunk_size(s));
+	if (snapmgr_snapshot_get_usage(s, &size, &used, &meta))
+		printf("  used:           %" PRIu64 " of %" PRIu64 " bytes (%.2f%%), metadata %" PRIu64 "\n",
+		       used, size, snapmgr_snapshot_get_fill_percent(s), meta);
+	if (snapmgr_snapshot_has_counters(s)) {
+		static const char *const keys[] = { "bypass", "bypassed_writes",
+						    "copied_chunks",
+						    "origin_sectors_read" };
+
+		printf("  counters:      ");
+		for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+			printf(" %s=%s", keys[i],
+			       (v = snapmgr_snapshot_get_counter(s, keys[i])) ? v : "?");
+		putchar('\n');
+	}
+	else
+		printf("  counters:       - (the loaded dm-snapshot module has none)\n");
+}
+
+/* Shows the named snapshots (all when names is empty). */
+static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
+		bool json)
+{
+	struct snapmgr_snapshot **list = NULL;
+	json_object *doc = NULL, *arr = NULL;
+	int rc = EXIT_OK, r;
+
+	r = snapmgr_snapshot_list(ctx, &list);
+	if (r < 0)
+		return fail("status", r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+	if (json) {
+		doc = json_object_new_object();
+		arr = json_object_new_array();
+		json_object_object_add(doc, "snapshots", arr);
+	}
+	for (int i = 0; i < (n_names ? n_names : 1); i++) {
+		bool found = false;
+
+		for (struct snapmgr_snapshot **p = list; *p; p++) {
+			json_object *o;
+
+			if (n_names && !streq(snapmgr_snapshot_get_name(*p), names[i]))
+				continue;
+			found = true;
+			if (!json) {
+				print_human(*p);
+				continue;
+			}
+			if (snapmgr_snapshot_to_json(*p, &o) == 0)
+				json_object_array_add(arr, o);
+		}
+		if (n_names && !found)
+			rc = fail(names[i], -ENOENT, "no such snapshot");
+	}
+	if (json)
+		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(doc);
+	snapmgr_snapshot_list_free(list);
+	return rc;
+}
+
+int print_status_json(struct snapmgr_ctx *ctx, const char *name)
+{
+	return show(ctx, &name, 1, true);
+}
+
+static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	bool json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "Jh", options, NULL)) != -1) {
+		switch (c) {
+		case 'J': json = true; break;
+		case 'h': help(); return EXIT_OK;
+		default: return usage_error("status", "bad option");
+		}
+	}
+	return show(ctx, (const char *const *)argv + optind, argc - optind, json);
+}
+
+const struct cmd cmd_status = {
+	.name = "status",
+	.run = run,
+	.help = "show snapshots' state, usage and counters",
+};
