@@ -293,6 +293,19 @@ static int simple_change(struct snapmgr_ctx *ctx, int type, const char *what,
 	return run_change(ctx, dmt, what, name);
 }
 
+int dm_remove_deferred(struct snapmgr_ctx *ctx, const char *name)
+{
+	_cleanup_dm_task_ struct dm_task *dmt = NULL;
+
+	log_info(ctx, "remove %s (deferred until its last user closes it)", name);
+	dmt = dm_task_create(DM_DEVICE_REMOVE);
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_name(dmt, name) || !dm_task_deferred_remove(dmt))
+		return -EINVAL;
+	return run_change(ctx, dmt, "remove", name);
+}
+
 int dm_suspend(struct snapmgr_ctx *ctx, const char *name)
 {
 	return simple_change(ctx, DM_DEVICE_SUSPEND, "suspend", name);

@@ -55,6 +55,8 @@ int dm_suspend(struct snapmgr_ctx *ctx, const char *name);
 int dm_resume(struct snapmgr_ctx *ctx, const char *name);
 /* -ENXIO when already gone. */
 int dm_remove(struct snapmgr_ctx *ctx, const char *name);
+/* Removes now, or when the last opener closes it. */
+int dm_remove_deferred(struct snapmgr_ctx *ctx, const char *name);
 /* Target message to sector 0; *ret_response may be NULL (no reply). */
 int dm_message(struct snapmgr_ctx *ctx, const char *name, const char *message,
 	       char **ret_response);

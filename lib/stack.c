@@ -606,11 +606,11 @@ static int create_locked(struct snapmgr_ctx *ctx,
 		if (r < 0)
 			goto out;
 	}
+	/* The last step: a crash after it is the same as success. */
 	json_set_string(entry, "state", "active");
 	r = record_save(ctx, origin, rec);
 	if (r < 0)
 		goto out;
-	fault_point(ctx, "create", &fp);
 	r = 0;
 out:
 	json_object_put(rec);
@@ -715,7 +715,8 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 				goto out;
 			fault_point(ctx, "remove", &fp);
 		}
-		r = dm_remove(ctx, snap);
+		r = snapdev->open_count > 0 ? dm_remove_deferred(ctx, snap) :
+					      dm_remove(ctx, snap);
 		if (r < 0 && r != -ENXIO) {
 			if (origdev)
 				(void)dm_resume(ctx, origin);
@@ -756,10 +757,11 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 	r = record_save(ctx, origin, rec);
 	if (r < 0)
 		goto out;
-	fault_point(ctx, "remove", &fp);
 
 	if ((flags & SNAPMGR_REMOVE_UNWRAP) && json_object_array_length(arr) == 0) {
 		char realname[SNAPMGR_NAME_MAX + 8], params[64];
+
+		fault_point(ctx, "remove", &fp);
 
 		real_name(origin, realname);
 		snprintf(params, sizeof(params), "%s 0", json_get_string(rec, "devnum"));
