@@ -15,6 +15,7 @@ static const struct cmd *const commands[] = {
 	&cmd_status,
 	&cmd_remove,
 	&cmd_inspect,
+	&cmd_advise,
 	NULL,
 };
 

@@ -349,6 +349,129 @@ enum {
 };
 int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snapshot, unsigned flags);
 
+/*
+ * Chunk size advice (lib/workload.c, lib/advise.c). A workload is the list
+ * of writes (byte offset, byte length) seen on a device, from a blkparse
+ * text trace, from the kernel's block_bio_queue trace events, from
+ * /proc-style I/O counters (average write size only), or added by hand.
+ */
+struct snapmgr_workload;
+
+enum snapmgr_workload_source {
+	SNAPMGR_WORKLOAD_MANUAL,    /* snapmgr_workload_add_write() */
+	SNAPMGR_WORKLOAD_BLKPARSE,  /* a blkparse text trace */
+	SNAPMGR_WORKLOAD_TRACEFS,   /* block_bio_queue events, sampled live */
+	SNAPMGR_WORKLOAD_DISKSTATS, /* /sys/block/DEV/stat deltas: imprecise */
+	SNAPMGR_WORKLOAD_DEVICE,    /* made up from device and fs facts */
+};
+const char *snapmgr_workload_source_to_string(enum snapmgr_workload_source s);
+
+int snapmgr_workload_new(struct snapmgr_ctx *ctx,
+			 struct snapmgr_workload **ret);
+struct snapmgr_workload *snapmgr_workload_ref(struct snapmgr_workload *w);
+struct snapmgr_workload *snapmgr_workload_unref(struct snapmgr_workload *w);
+/* length > 0; -EINVAL otherwise, -E2BIG past SNAPMGR_WORKLOAD_MAX_WRITES. */
+#define SNAPMGR_WORKLOAD_MAX_WRITES (UINT64_C(1) << 24)
+int snapmgr_workload_add_write(struct snapmgr_workload *w, uint64_t offset,
+			       uint64_t length);
+/*
+ * blkparse(1) default text output ("MAJ,MIN CPU SEQ TIME PID ACTION RWBS
+ * SECTOR + COUNT [PROC]"): writes are lines whose RWBS contains 'W' with
+ * action Q (queued bios, what a dm target is given); a trace without any
+ * Q write falls back to C (completions). devnum 0 takes every device, else
+ * only lines of that device. -EINVAL with snapmgr_get_error() naming the
+ * line when a line that looks like an event cannot be parsed.
+ */
+int snapmgr_workload_read_blkparse(struct snapmgr_ctx *ctx, const char *path,
+				   uint64_t devnum,
+				   struct snapmgr_workload **ret);
+/*
+ * Samples the writes to the block device at path for seconds: through
+ * tracefs (block_bio_queue in a private trace instance) when it is mounted
+ * at /sys/kernel/tracing, else from /sys/block/DEV/stat deltas (then only
+ * the average write size is known: the workload is made of writes of that
+ * size, aligned, and snapmgr_workload_get_note() says so).
+ */
+int snapmgr_workload_sample(struct snapmgr_ctx *ctx, const char *path,
+			    unsigned int seconds, struct snapmgr_workload **ret);
+enum snapmgr_workload_source
+snapmgr_workload_get_source(const struct snapmgr_workload *w);
+/* Why the workload is less than exact, or NULL. */
+const char *snapmgr_workload_get_note(const struct snapmgr_workload *w);
+uint64_t snapmgr_workload_get_write_count(const struct snapmgr_workload *w);
+uint64_t snapmgr_workload_get_bytes(const struct snapmgr_workload *w);
+double snapmgr_workload_get_seconds(const struct snapmgr_workload *w);
+/*
+ * Histograms over power-of-two buckets from 512 bytes to 1 MiB (the last
+ * bucket takes everything larger): write sizes rounded up, and alignment =
+ * the largest power of two dividing the offset. -ENOENT past the last.
+ */
+#define SNAPMGR_WORKLOAD_BUCKETS 12
+int snapmgr_workload_get_size_bucket(const struct snapmgr_workload *w,
+				     unsigned int index, uint64_t *ret_bytes,
+				     uint64_t *ret_count);
+int snapmgr_workload_get_alignment_bucket(const struct snapmgr_workload *w,
+					  unsigned int index,
+					  uint64_t *ret_bytes,
+					  uint64_t *ret_count);
+int snapmgr_workload_get_write(const struct snapmgr_workload *w,
+			       uint64_t index, uint64_t *ret_offset,
+			       uint64_t *ret_length);
+
+/* I/O limits and filesystem facts of a device; 0 or "" when unknown. */
+struct snapmgr_device_facts {
+	uint32_t logical_block_size;
+	uint32_t physical_block_size;
+	uint32_t minimum_io_size;
+	uint32_t optimal_io_size;
+	bool rotational;
+	char fs_type[32];
+	uint32_t fs_block_size;
+	uint32_t raid_stride;       /* bytes (ext4 s_raid_stride * block) */
+	uint32_t raid_stripe_width; /* bytes */
+};
+int snapmgr_device_facts_probe(struct snapmgr_ctx *ctx, const char *path,
+			       struct snapmgr_device_facts *ret);
+
+enum {
+	SNAPMGR_ADVISE_BACKUP = 1 << 0, /* the workload writes the origin */
+	SNAPMGR_ADVISE_CLONE = 1 << 1,  /* the workload writes the snapshot */
+};
+#define SNAPMGR_ADVISE_CHUNK_MIN 4096U
+#define SNAPMGR_ADVISE_CHUNK_MAX 524288U
+
+struct snapmgr_advice;
+struct snapmgr_advice_candidate {
+	uint64_t chunk_size;
+	double bypass_fraction;  /* of snapshot chunk writes; NAN: none */
+	double copy_ratio;       /* origin bytes copied per byte written */
+	double cow_per_gib;      /* COW bytes allocated per GiB written */
+	double cost;             /* predicted time, relative to the best (1.0) */
+};
+/*
+ * Predicts, for every chunk size from 4 KiB to 512 KiB, what the writes of
+ * workload cost when they go to the origin (BACKUP), to the snapshot
+ * (CLONE) or both, and recommends one. workload NULL: a workload made up
+ * from facts (random writes of the RAID stripe width, else the filesystem
+ * block, else the physical block size). facts may be NULL.
+ */
+int snapmgr_advise(struct snapmgr_ctx *ctx,
+		   const struct snapmgr_device_facts *facts,
+		   const struct snapmgr_workload *workload, unsigned int targets,
+		   struct snapmgr_advice **ret);
+struct snapmgr_advice *snapmgr_advice_ref(struct snapmgr_advice *a);
+struct snapmgr_advice *snapmgr_advice_unref(struct snapmgr_advice *a);
+uint64_t snapmgr_advice_get_chunk_size(const struct snapmgr_advice *a);
+/* One-line reasons, most important first; NULL past the last. */
+const char *snapmgr_advice_get_reason(const struct snapmgr_advice *a,
+				      size_t index);
+int snapmgr_advice_get_candidate(const struct snapmgr_advice *a,
+				 size_t index,
+				 struct snapmgr_advice_candidate *ret);
+/* The document docs/advise.schema.json describes. */
+int snapmgr_advice_to_json(const struct snapmgr_advice *a,
+			   struct json_object **ret);
+
 #ifdef __cplusplus
 }
 #endif
