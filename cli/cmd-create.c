@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* snapctl create: a snapshot of a raw block device or of an origin we manage. */
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +25,8 @@ static void help(void)
 	       " -f, --cow-file PATH       create PATH (sparse) and use it through a loop device\n"
 	       " -s, --cow-size SIZE       size of --cow-file (K/M/G/T suffixes)\n"
 	       " -C, --chunk-size SIZE     chunk size, a power of two from 4K to 512K\n"
-	       "                           (default 4K)\n"
+	       "                           (default 4K), or auto: what 'snapctl advise'\n"
+	       "                           recommends from the origin's device facts\n"
 	       "     --force               use a COW device that has a signature on it\n"
 	       " -J, --json                print the new snapshot's status as JSON\n"
 	       " -h, --help                display this help\n"
@@ -35,6 +38,39 @@ static int parse_size_arg(const char *opt, const char *arg, uint64_t *ret)
 {
 	if (snapmgr_parse_size(arg, ret) < 0)
 		return usage_error("create", "%s: '%s' is not a size (e.g. 512M, 4K)", opt, arg);
+	return 0;
+}
+
+/*
+ * --chunk-size auto: snapctl advise on the origin without sampling (device
+ * limits and filesystem only: create must not wait), one line saying why.
+ */
+static int auto_chunk_size(struct snapmgr_ctx *ctx, const char *origin,
+			   bool quiet, uint64_t *ret)
+{
+	struct snapmgr_device_facts facts;
+	struct snapmgr_advice *a = NULL;
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	if (strchr(origin, '/'))
+		path = strdup(origin);
+	else if (asprintf(&path, "/dev/mapper/%s", origin) < 0)
+		path = NULL;
+	if (!path)
+		return -ENOMEM;
+	r = snapmgr_device_facts_probe(ctx, path, &facts);
+	if (r < 0)
+		return r;
+	r = snapmgr_advise(ctx, &facts, NULL,
+			   SNAPMGR_ADVISE_BACKUP | SNAPMGR_ADVISE_CLONE, &a);
+	if (r < 0)
+		return r;
+	*ret = snapmgr_advice_get_chunk_size(a);
+	if (!quiet)
+		printf("Chunk size %" PRIu64 " KiB (auto): %s.\n", *ret >> 10,
+		       snapmgr_advice_get_reason(a, 0));
+	snapmgr_advice_unref(a);
 	return 0;
 }
 
@@ -54,7 +90,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{}
 	};
 	struct snapmgr_create_opts o = { .chunk_size = 4096 };
-	bool json = false, have_size = false;
+	bool json = false, have_size = false, auto_chunk = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "O:n:c:f:s:C:Jh", options, NULL)) != -1) {
@@ -69,6 +105,11 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			have_size = true;
 			break;
 		case 'C':
+			if (streq(optarg, "auto")) {
+				auto_chunk = true;
+				break;
+			}
+			auto_chunk = false;
 			if (parse_size_arg("--chunk-size", optarg, &o.chunk_size))
 				return EXIT_USAGE;
 			break;
@@ -90,6 +131,12 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	if (o.cow_device && have_size)
 		return usage_error("create", "--cow-size goes with --cow-file, not --cow");
 
+	if (auto_chunk) {
+		r = auto_chunk_size(ctx, o.origin, json, &o.chunk_size);
+		if (r < 0)
+			return fail(o.origin, r, "--chunk-size auto: %s",
+				    snapmgr_get_error(ctx) ?: strerror(-r));
+	}
 	r = snapmgr_create(ctx, &o);
 	if (r < 0)
 		return fail(o.snapshot, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
