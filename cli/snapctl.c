@@ -14,6 +14,8 @@ static const struct cmd *const commands[] = {
 	&cmd_list,
 	&cmd_status,
 	&cmd_remove,
+	&cmd_merge,
+	&cmd_activate,
 	&cmd_inspect,
 	&cmd_advise,
 	NULL,

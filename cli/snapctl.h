@@ -21,6 +21,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_create, cmd_list, cmd_status, cmd_remove;
+extern const struct cmd cmd_merge, cmd_activate;
 extern const struct cmd cmd_inspect;
 extern const struct cmd cmd_advise;
 

@@ -472,6 +472,35 @@ int snapmgr_advice_get_candidate(const struct snapmgr_advice *a,
 int snapmgr_advice_to_json(const struct snapmgr_advice *a,
 			   struct json_object **ret);
 
+/*
+ * Merging a snapshot back into its origin (lib/merge.c). start: the origin
+ * switches to snapshot-merge and reads the snapshot's data at once; when
+ * the origin or the snapshot is open the request is recorded instead
+ * (*ret_deferred) and starts at the next snapmgr_activate(). progress:
+ * -EINVAL when the snapshot is not merging; done once the kernel has copied
+ * everything back. finalise: back to snapshot-origin (or linear when no
+ * snapshot is left), the COW released; -EINPROGRESS while merging, -EIO
+ * when the kernel stopped the merge.
+ */
+struct snapmgr_merge_progress {
+	bool pending;  /* deferred: waits for the devices to be closed */
+	bool done;
+	bool failed;   /* merge_failed: the origin stays usable */
+	double percent;
+	uint64_t total_bytes;     /* data to merge when it started */
+	uint64_t remaining_bytes;
+};
+int snapmgr_merge_start(struct snapmgr_ctx *ctx, const char *snapshot, bool *ret_deferred);
+int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snapshot,
+			   struct snapmgr_merge_progress *ret);
+int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snapshot);
+
+/*
+ * Re-assembles our stacks from their records (origin NULL: all of them):
+ * idempotent. *ret_failed counts origins that could not be activated.
+ */
+int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin, unsigned *ret_failed);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
  * device-mapper tables, its usage from the kernel's status line (parsed by
  * libdevmapper's dm_get_status_snapshot), and our module's counters.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -16,6 +17,7 @@
 #include "blockdev.h"
 #include "dm.h"
 #include "dm-parse.h"
+#include "record.h"
 
 #define MAX_COUNTERS 16
 
@@ -324,6 +326,78 @@ fail:
 	return r;
 }
 
+/*
+ * A merge that failed leaves no snapshot device (the origin was put back on
+ * its device), only our record: list it so status can say merge_failed.
+ */
+static int add_failed_merges(struct snapmgr_ctx *ctx,
+			     struct snapmgr_snapshot **list, size_t *n_snaps,
+			     size_t cap, struct snapmgr_snapshot ***ret_list)
+{
+	_cleanup_free_ char *dir = NULL;
+	struct dirent *de;
+	DIR *d;
+
+	*ret_list = list;
+	if (asprintf(&dir, "%s/origins", state_dir()) < 0)
+		return -ENOMEM;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		_cleanup_free_ char *origin = NULL;
+		json_object *rec = NULL, *arr;
+
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		origin = strndup(de->d_name, len - 5);
+		if (!origin || record_load(ctx, origin, &rec) < 0)
+			continue;
+		arr = json_object_object_get(rec, "snapshots");
+		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+			json_object *e = json_object_array_get_idx(arr, i);
+			struct snapmgr_snapshot *s, **nl;
+			const char *name = json_get_string(e, "name");
+			bool listed = false;
+
+			if (!streq(json_get_string(e, "state"), "merge_failed") || !name)
+				continue;
+			for (size_t k = 0; k < *n_snaps; k++)
+				listed |= streq(list[k]->name, name);
+			if (listed)
+				continue;
+			s = calloc(1, sizeof(*s));
+			nl = realloc(list, (cap + 1) * sizeof(*list));
+			if (!s || !nl) {
+				free(s);
+				json_object_put(rec);
+				closedir(d);
+				return -ENOMEM;
+			}
+			list = nl;
+			*ret_list = list;
+			cap++;
+			s->refcount = 1;
+			s->name = strdup(name);
+			s->uuid = strdup("");
+			s->owner = SNAPMGR_OWNER_SNAPMGR;
+			s->state = SNAPMGR_STATE_MERGE_FAILED;
+			s->origin = strdup(origin);
+			s->cow_device = json_get_string(e, "cow_device") ? strdup(json_get_string(e, "cow_device")) : NULL;
+			s->cow_file = json_get_string(e, "cow_file") ? strdup(json_get_string(e, "cow_file")) : NULL;
+			s->origin_device = json_get_string(rec, "device") ? strdup(json_get_string(rec, "device")) : NULL;
+			s->chunk_sectors = (uint32_t)(json_object_get_int64(json_object_object_get(e, "chunk_size")) / 512);
+			s->persistent = true;
+			list[(*n_snaps)++] = s;
+			list[*n_snaps] = NULL;
+		}
+		json_object_put(rec);
+	}
+	closedir(d);
+	return 0;
+}
+
 _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 				   struct snapmgr_snapshot ***ret_list)
 {
@@ -378,6 +452,9 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 			goto out;
 		n_snaps++;
 	}
+	r = add_failed_merges(ctx, list, &n_snaps, n + 1, &list);
+	if (r < 0)
+		goto out;
 	*ret_list = TAKE_PTR(list);
 	r = 0;
 out:

@@ -33,63 +33,12 @@
 #include "dm-parse.h"
 #include "loop.h"
 #include "record.h"
+#include "stack.h"
 
 #define MIN_CHUNK (4 * 1024)
 #define MAX_CHUNK (512 * 1024)
 /* Header chunk, one metadata area, one data chunk. */
 #define MIN_COW_CHUNKS 3
-
-static void fault_point(struct snapmgr_ctx *ctx, const char *op, int *n)
-{
-	const char *want = getenv("SNAPMGR_DEBUG_CRASH_AT");
-	char here[64];
-
-	(*n)++;
-	if (!want)
-		return;
-	snprintf(here, sizeof(here), "%s:%d", op, *n);
-	if (streq(want, here)) {
-		log_warning(ctx, "SNAPMGR_DEBUG_CRASH_AT=%s: crashing on purpose",
-			    here);
-		_exit(SNAPMGR_CRASH_EXIT);
-	}
-}
-
-static void unlockp(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd); /* releases the flock */
-}
-
-/* Serialises snapctl invocations (and the daemon's actions). */
-static int take_lock(struct snapmgr_ctx *ctx, int *ret_fd)
-{
-	const char *dir = getenv("SNAPMGR_RUN_DIR");
-	_cleanup_free_ char *path = NULL;
-	int fd;
-
-	if (!dir || !*dir)
-		dir = SNAPMGR_RUN_DIR;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return snapmgr_error(ctx, negative_errno(),
-				     "cannot create %s: %m", dir);
-	if (asprintf(&path, "%s/lock", dir) < 0)
-		return -ENOMEM;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return snapmgr_error(ctx, negative_errno(),
-				     "cannot open lock %s: %m", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		log_notice(ctx, "waiting for another snapctl to finish");
-		if (flock(fd, LOCK_EX) < 0) {
-			close(fd);
-			return snapmgr_error(ctx, negative_errno(),
-					     "cannot lock %s: %m", path);
-		}
-	}
-	*ret_fd = fd;
-	return 0;
-}
 
 _public_ int snapmgr_check_name(struct snapmgr_ctx *ctx, const char *name)
 {
@@ -112,64 +61,6 @@ _public_ int snapmgr_check_name(struct snapmgr_ctx *ctx, const char *name)
 			return snapmgr_error(ctx, -EINVAL,
 					     "name may only contain letters, digits and '+_.-' (found '%c')",
 					     *p);
-	return 0;
-}
-
-static int new_id(char ret[33])
-{
-	uint8_t b[16];
-
-	if (getrandom(b, sizeof(b), 0) != sizeof(b))
-		return negative_errno();
-	for (int i = 0; i < 16; i++)
-		snprintf(ret + 2 * i, 3, "%02x", b[i]);
-	return 0;
-}
-
-static int devnum_string(dev_t d, char buf[32])
-{
-	snprintf(buf, 32, "%u:%u", major(d), minor(d));
-	return 0;
-}
-
-/* The dm device, or NULL with 0 when there is none. */
-static int dm_lookup(struct snapmgr_ctx *ctx, const char *name,
-		     struct dm_device **ret)
-{
-	int r = dm_device_get(ctx, name, false, ret);
-
-	if (r == -ENXIO) {
-		*ret = NULL;
-		return 0;
-	}
-	return r;
-}
-
-static bool uuid_is_ours(const struct dm_device *d, const char *kind)
-{
-	char prefix[32];
-
-	snprintf(prefix, sizeof(prefix), SNAPMGR_UUID_PREFIX "%s-", kind);
-	return d && strncmp(d->uuid, prefix, strlen(prefix)) == 0;
-}
-
-static int64_t json_get_int(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return -1;
-	return json_object_get_int64(v);
-}
-
-static void json_set_string(json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
-}
-
-static int real_name(const char *origin, char buf[SNAPMGR_NAME_MAX + 8])
-{
-	snprintf(buf, SNAPMGR_NAME_MAX + 8, "%s-real", origin);
 	return 0;
 }
 
@@ -358,84 +249,6 @@ static int origin_prepare(struct snapmgr_ctx *ctx,
 	json_object_object_add(rec, "snapshots", json_object_new_array());
 	*ret_name = TAKE_PTR(name);
 	*ret_rec = rec;
-	return 0;
-}
-
-/* NAME-real and NAME, made or completed. */
-static int origin_assemble(struct snapmgr_ctx *ctx, const char *name,
-			   json_object *rec, int *fp)
-{
-	_cleanup_dm_device_ struct dm_device *real = NULL, *orig = NULL;
-	char realname[SNAPMGR_NAME_MAX + 8], uuid[64], params[64];
-	const char *id = json_get_string(rec, "id");
-	const char *devs = json_get_string(rec, "devnum");
-	int64_t sectors = json_get_int(rec, "sectors");
-	int r;
-
-	if (!id || !devs || sectors <= 0)
-		return snapmgr_error(ctx, -EBADMSG, "record of origin %s is incomplete", name);
-	real_name(name, realname);
-	r = dm_lookup(ctx, realname, &real);
-	if (r < 0)
-		return r;
-	if (real && !uuid_is_ours(real, "real"))
-		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", realname);
-	if (!real) {
-		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", id);
-		snprintf(params, sizeof(params), "%s 0", devs);
-		r = dm_create(ctx, realname, uuid, "linear", (uint64_t)sectors, params);
-		if (r < 0)
-			return r;
-		fault_point(ctx, "create", fp);
-		r = dm_device_get(ctx, realname, false, &real);
-		if (r < 0)
-			return r;
-	}
-	snprintf(params, sizeof(params), "%u:%u", major(real->devnum), minor(real->devnum));
-
-	r = dm_lookup(ctx, name, &orig);
-	if (r < 0)
-		return r;
-	if (orig && !uuid_is_ours(orig, "orig"))
-		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", name);
-	if (!orig) {
-		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", id);
-		r = dm_create(ctx, name, uuid, "snapshot-origin", (uint64_t)sectors, params);
-		if (r < 0)
-			return r;
-		fault_point(ctx, "create", fp);
-	} else if (streq(orig->target_type, "linear")) {
-		/* Unwrapped earlier (remove --unwrap): wrap it again, live. */
-		r = dm_reload(ctx, name, "snapshot-origin", (uint64_t)sectors, params);
-		if (r < 0)
-			return r;
-		r = dm_resume(ctx, name);
-		if (r < 0)
-			return r;
-		fault_point(ctx, "create", fp);
-	}
-	json_object_object_del(rec, "unwrapped");
-	return 0;
-}
-
-static int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
-			   const char *cow_dev, uint64_t chunk, char *buf,
-			   size_t size)
-{
-	_cleanup_dm_device_ struct dm_device *real = NULL;
-	char realname[SNAPMGR_NAME_MAX + 8];
-	dev_t c;
-	int r;
-
-	real_name(origin, realname);
-	r = dm_device_get(ctx, realname, false, &real);
-	if (r < 0)
-		return r;
-	r = blockdev_devnum(cow_dev, &c);
-	if (r < 0)
-		return snapmgr_error(ctx, r, "COW %s: %s", cow_dev, strerror(-r));
-	snprintf(buf, size, "%u:%u %u:%u P %" PRIu64, major(real->devnum),
-		 minor(real->devnum), major(c), minor(c), chunk / 512);
 	return 0;
 }
 

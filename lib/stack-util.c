@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Steps shared by create, remove, merge and activate (lib/stack.c,
+ * lib/merge.c, lib/activate.c): each looks before it acts, so that running
+ * an operation again after a crash completes it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "blockdev.h"
+#include "config.h"
+#include "record.h"
+#include "stack.h"
+
+void fault_point(struct snapmgr_ctx *ctx, const char *op, int *n)
+{
+	const char *want = getenv("SNAPMGR_DEBUG_CRASH_AT");
+	char here[64];
+
+	(*n)++;
+	if (!want)
+		return;
+	snprintf(here, sizeof(here), "%s:%d", op, *n);
+	if (streq(want, here)) {
+		log_warning(ctx, "SNAPMGR_DEBUG_CRASH_AT=%s: crashing on purpose",
+			    here);
+		_exit(SNAPMGR_CRASH_EXIT);
+	}
+}
+
+void unlockp(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd); /* releases the flock */
+}
+
+/* Serialises snapctl invocations (and the daemon's actions). */
+int take_lock(struct snapmgr_ctx *ctx, int *ret_fd)
+{
+	const char *dir = getenv("SNAPMGR_RUN_DIR");
+	_cleanup_free_ char *path = NULL;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = SNAPMGR_RUN_DIR;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return snapmgr_error(ctx, negative_errno(),
+				     "cannot create %s: %m", dir);
+	if (asprintf(&path, "%s/lock", dir) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return snapmgr_error(ctx, negative_errno(),
+				     "cannot open lock %s: %m", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_notice(ctx, "waiting for another snapctl to finish");
+		if (flock(fd, LOCK_EX) < 0) {
+			close(fd);
+			return snapmgr_error(ctx, negative_errno(),
+					     "cannot lock %s: %m", path);
+		}
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int new_id(char ret[33])
+{
+	uint8_t b[16];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		return negative_errno();
+	for (int i = 0; i < 16; i++)
+		snprintf(ret + 2 * i, 3, "%02x", b[i]);
+	return 0;
+}
+
+int devnum_string(dev_t d, char buf[32])
+{
+	snprintf(buf, 32, "%u:%u", major(d), minor(d));
+	return 0;
+}
+
+/* The dm device, or NULL with 0 when there is none. */
+int dm_lookup(struct snapmgr_ctx *ctx, const char *name,
+		     struct dm_device **ret)
+{
+	int r = dm_device_get(ctx, name, false, ret);
+
+	if (r == -ENXIO) {
+		*ret = NULL;
+		return 0;
+	}
+	return r;
+}
+
+bool uuid_is_ours(const struct dm_device *d, const char *kind)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), SNAPMGR_UUID_PREFIX "%s-", kind);
+	return d && strncmp(d->uuid, prefix, strlen(prefix)) == 0;
+}
+
+int64_t json_get_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+void json_set_string(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+int real_name(const char *origin, char buf[REAL_NAME_MAX])
+{
+	snprintf(buf, REAL_NAME_MAX, "%s-real", origin);
+	return 0;
+}
+
+/* NAME-real and NAME, made or completed. */
+int origin_assemble(struct snapmgr_ctx *ctx, const char *name,
+			   json_object *rec, int *fp)
+{
+	_cleanup_dm_device_ struct dm_device *real = NULL, *orig = NULL;
+	char realname[SNAPMGR_NAME_MAX + 8], uuid[64], params[64];
+	const char *id = json_get_string(rec, "id");
+	const char *devs = json_get_string(rec, "devnum");
+	int64_t sectors = json_get_int(rec, "sectors");
+	int r;
+
+	if (!id || !devs || sectors <= 0)
+		return snapmgr_error(ctx, -EBADMSG, "record of origin %s is incomplete", name);
+	real_name(name, realname);
+	r = dm_lookup(ctx, realname, &real);
+	if (r < 0)
+		return r;
+	if (real && !uuid_is_ours(real, "real"))
+		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", realname);
+	if (!real) {
+		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", id);
+		snprintf(params, sizeof(params), "%s 0", devs);
+		r = dm_create(ctx, realname, uuid, "linear", (uint64_t)sectors, params);
+		if (r < 0)
+			return r;
+		fault_point(ctx, "create", fp);
+		r = dm_device_get(ctx, realname, false, &real);
+		if (r < 0)
+			return r;
+	}
+	snprintf(params, sizeof(params), "%u:%u", major(real->devnum), minor(real->devnum));
+
+	r = dm_lookup(ctx, name, &orig);
+	if (r < 0)
+		return r;
+	if (orig && !uuid_is_ours(orig, "orig"))
+		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", name);
+	if (!orig) {
+		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", id);
+		r = dm_create(ctx, name, uuid, "snapshot-origin", (uint64_t)sectors, params);
+		if (r < 0)
+			return r;
+		fault_point(ctx, "create", fp);
+	} else if (streq(orig->target_type, "linear")) {
+		/* Unwrapped earlier (remove --unwrap): wrap it again, live. */
+		r = dm_reload(ctx, name, "snapshot-origin", (uint64_t)sectors, params);
+		if (r < 0)
+			return r;
+		r = dm_resume(ctx, name);
+		if (r < 0)
+			return r;
+		fault_point(ctx, "create", fp);
+	}
+	json_object_object_del(rec, "unwrapped");
+	return 0;
+}
+
+int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
+			   const char *cow_dev, uint64_t chunk, char *buf,
+			   size_t size)
+{
+	_cleanup_dm_device_ struct dm_device *real = NULL;
+	char realname[SNAPMGR_NAME_MAX + 8];
+	dev_t c;
+	int r;
+
+	real_name(origin, realname);
+	r = dm_device_get(ctx, realname, false, &real);
+	if (r < 0)
+		return r;
+	r = blockdev_devnum(cow_dev, &c);
+	if (r < 0)
+		return snapmgr_error(ctx, r, "COW %s: %s", cow_dev, strerror(-r));
+	snprintf(buf, size, "%u:%u %u:%u P %" PRIu64, major(real->devnum),
+		 minor(real->devnum), major(c), minor(c), chunk / 512);
+	return 0;
+}
