@@ -235,6 +235,36 @@ int snapmgr_snapshot_to_json(const struct snapmgr_snapshot *s,
 			     struct json_object **ret);
 
 /*
+ * Watching (lib/watch.c), for snapmgrd. snapmgr_events_open() returns an fd
+ * on /dev/mapper/control, armed: it polls readable once any dm device's
+ * event number moves (a snapshot was invalidated, ...) or a device is
+ * created, removed or given a new table. Call snapmgr_events_arm() before
+ * rescanning, then poll again.
+ */
+int snapmgr_events_open(struct snapmgr_ctx *ctx, int *ret_fd);
+int snapmgr_events_arm(struct snapmgr_ctx *ctx, int fd);
+
+/* One snapshot's usage now, in one status ioctl. */
+struct snapmgr_usage {
+	enum snapmgr_state state;
+	bool has_usage; /* false when invalid or overflowed */
+	uint64_t size_bytes, used_bytes, metadata_bytes;
+	uint32_t event_nr;
+};
+/* -ENXIO when the device is gone or no longer a snapshot. */
+int snapmgr_snapshot_read_usage(struct snapmgr_ctx *ctx, const char *name,
+				struct snapmgr_usage *ret);
+
+/*
+ * Grows a COW file to new_size bytes (a multiple of 512; never shrinks it)
+ * and makes loop_dev, the loop device over it, take the new size; the
+ * snapshot sees it at once. Safe to repeat. ret_size: the loop device's size.
+ */
+int snapmgr_extend_cow_file(struct snapmgr_ctx *ctx, const char *cow_file,
+			    const char *loop_dev, uint64_t new_size,
+			    uint64_t *ret_size);
+
+/*
  * Policy configuration (snapmgrd.conf(5)): DIR/snapmgrd.conf, then every
  * file named *.conf in DIR/snapmgrd.conf.d in lexical order; a later file
  * overrides an earlier one key by key. dir NULL means SNAPMGR_CONF_DIR
