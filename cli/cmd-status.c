@@ -14,7 +14,8 @@ static void help(void)
 	       " snapctl status [options] [SNAP...]\n"
 	       "\n"
 	       "Show the state, usage and counters of snapshots (all of them when none is\n"
-	       "named), as read from the kernel now.\n"
+	       "named), as read from the kernel now. When snapmgrd runs, adds its\n"
+	       "prediction (time_to_full_seconds) and last action ($SNAPMGR_SOCKET).\n"
 	       "\n"
 	       "Options:\n"
 	       " -J, --json     print a JSON document (docs/status.schema.json)\n"
@@ -56,17 +57,79 @@ static void print_human(const struct snapmgr_snapshot *s)
 		printf("  counters:       - (the loaded dm-snapshot module has none)\n");
 }
 
+/*
+ * What snapmgrd adds when it runs: its status reply's snapshots, or NULL.
+ * The kernel's view is still read here; the daemon only adds its
+ * prediction and last action.
+ */
+static json_object *daemon_snapshots(void)
+{
+	json_object *reply = NULL, *arr, *ret = NULL;
+
+	if (daemon_request("{\"method\":\"status\"}", 2000, &reply) < 0)
+		return NULL;
+	if (json_object_object_get_ex(reply, "snapshots", &arr) &&
+	    json_object_is_type(arr, json_type_array))
+		ret = json_object_get(arr);
+	json_object_put(reply);
+	return ret;
+}
+
+static json_object *daemon_find(json_object *arr, const char *name)
+{
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *n;
+
+		if (json_object_object_get_ex(o, "name", &n) &&
+		    streq(json_object_get_string(n), name))
+			return o;
+	}
+	return NULL;
+}
+
+static const char *const daemon_keys[] = { "time_to_full_seconds",
+					   "last_action" };
+
+static void daemon_merge(json_object *o, json_object *extra)
+{
+	json_object *v;
+
+	for (size_t i = 0; extra && i < ELEMENTSOF(daemon_keys); i++)
+		if (json_object_object_get_ex(extra, daemon_keys[i], &v))
+			json_object_object_add(o, daemon_keys[i], json_object_get(v));
+}
+
+static void daemon_print(json_object *extra)
+{
+	json_object *v, *a;
+
+	if (!extra)
+		return;
+	if (json_object_object_get_ex(extra, "time_to_full_seconds", &v))
+		printf("  time to full:   %s\n",
+		       v ? json_object_get_string(v) : "- (not filling)");
+	if (json_object_object_get_ex(extra, "last_action", &a) && a &&
+	    json_object_object_get_ex(a, "action", &v)) {
+		json_object *detail = NULL;
+
+		json_object_object_get_ex(a, "detail", &detail);
+		printf("  last action:    %s%s%s\n", json_object_get_string(v),
+		       detail ? ": " : "", detail ? json_object_get_string(detail) : "");
+	}
+}
+
 /* Shows the named snapshots (all when names is empty). */
 static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 		bool json)
 {
 	struct snapmgr_snapshot **list = NULL;
-	json_object *doc = NULL, *arr = NULL;
+	json_object *doc = NULL, *arr = NULL, *extra;
 	int rc = EXIT_OK, r;
 
 	r = snapmgr_snapshot_list(ctx, &list);
 	if (r < 0)
 		return fail("status", r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+	extra = daemon_snapshots();
 	if (json) {
 		doc = json_object_new_object();
 		arr = json_object_new_array();
@@ -83,10 +146,13 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 			found = true;
 			if (!json) {
 				print_human(*p);
+				daemon_print(daemon_find(extra, snapmgr_snapshot_get_name(*p)));
 				continue;
 			}
-			if (snapmgr_snapshot_to_json(*p, &o) == 0)
+			if (snapmgr_snapshot_to_json(*p, &o) == 0) {
+				daemon_merge(o, daemon_find(extra, snapmgr_snapshot_get_name(*p)));
 				json_object_array_add(arr, o);
+			}
 		}
 		if (n_names && !found)
 			rc = fail(names[i], -ENOENT, "no such snapshot");
@@ -95,6 +161,7 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(doc);
+	json_object_put(extra);
 	snapmgr_snapshot_list_free(list);
 	return rc;
 }

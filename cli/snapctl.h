@@ -29,6 +29,16 @@ extern const struct cmd cmd_advise;
 int print_status_json(struct snapmgr_ctx *ctx, const char *name);
 
 
+/*
+ * snapmgrd's status socket (daemon-client.c): $SNAPMGR_SOCKET or the default
+ * path. One request line, the reply parsed; -errno when the daemon does not
+ * run (-ENOENT, -ECONNREFUSED) or does not answer within timeout_ms.
+ */
+struct json_object;
+const char *daemon_socket_path(void);
+int daemon_request(const char *request, int timeout_ms,
+		   struct json_object **ret_reply);
+
 /* `snapctl: <object>: <reason>` on stderr; returns EXIT_FAILURE_RUNTIME. */
 int fail(const char *object, int neg_errno, const char *fmt, ...)
 	_printf_(3, 4);

@@ -50,6 +50,10 @@ int request_parse(const char *line, size_t len, struct request *ret,
 		goto out;
 	}
 	name = json_object_get_string(m);
+	if (strlen(name) != (size_t)json_object_get_string_len(m)) {
+		*ret_error = "unknown method";
+		goto out;
+	}
 	if (strcmp(name, "status") == 0)
 		r.method = REQUEST_STATUS;
 	else if (strcmp(name, "list") == 0)
@@ -65,6 +69,11 @@ int request_parse(const char *line, size_t len, struct request *ret,
 		if (r.method != REQUEST_STATUS ||
 		    !json_object_is_type(snap, json_type_string)) {
 			*ret_error = "\"snapshot\" must be a name, with status";
+			goto out;
+		}
+		if (strlen(json_object_get_string(snap)) !=
+		    (size_t)json_object_get_string_len(snap)) {
+			*ret_error = "NUL in snapshot name";
 			goto out;
 		}
 		r.snapshot = strdup(json_object_get_string(snap));

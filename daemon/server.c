@@ -257,38 +257,49 @@ static bool peer_allowed(int fd, gid_t allowed)
 	return ok;
 }
 
+static void server_add_client(struct server *srv, int cfd);
+
 static int server_accept(sd_event_source *s, int fd, uint32_t revents,
 			 void *userdata)
 {
 	struct server *srv = userdata;
-	struct client *c;
-	int cfd;
 
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
-		return 0;
+	/* Drain the backlog, a bounded number at a time. */
+	for (int i = 0; i < 64; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0)
+			break;
+		server_add_client(srv, cfd);
+	}
+	return 0;
+}
+
+static void server_add_client(struct server *srv, int cfd)
+{
+	struct client *c;
+
 	if (srv->n_clients >= SERVER_CLIENTS_MAX ||
 	    !peer_allowed(cfd, srv->allowed_gid)) {
 		close(cfd);
-		return 0;
+		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(cfd);
-		return 0;
+		return;
 	}
 	c->server = srv;
 	c->fd = cfd;
 	if (sd_event_add_io(srv->ev, &c->src, cfd, EPOLLIN, client_io, c) < 0) {
 		close(cfd);
 		free(c);
-		return 0;
+		return;
 	}
 	sd_event_source_set_description(c->src, "client");
 	c->next = srv->clients;
 	srv->clients = c;
 	srv->n_clients++;
-	return 0;
 }
 
 int server_new(sd_event *ev, int listen_fd, gid_t allowed_gid,

@@ -158,6 +158,8 @@ static void test_requests(void **state)
 	assert_bad("{\"method\":\"status\",\"snapshot\":[]}", "snapshot");
 	assert_bad("{\"method\":{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{}}}}}}}}}", NULL);
 	assert_bad("\xff\xfe", NULL);
+	assert_bad("{\"method\":\"list\\u0000\"}", "unknown");
+	assert_bad("{\"method\":\"status\",\"snapshot\":\"a\\u0000b\"}", "NUL");
 	assert_int_equal(request_parse("{\"method\":\"list\"}\0x", 19, &r, &err), -EINVAL);
 	big = malloc(REQUEST_MAX + 2);
 	assert_non_null(big);
