@@ -18,6 +18,7 @@ static const struct cmd *const commands[] = {
 	&cmd_activate,
 	&cmd_inspect,
 	&cmd_advise,
+	&cmd_check,
 	NULL,
 };
 

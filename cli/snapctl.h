@@ -24,6 +24,7 @@ extern const struct cmd cmd_create, cmd_list, cmd_status, cmd_remove;
 extern const struct cmd cmd_merge, cmd_activate;
 extern const struct cmd cmd_inspect;
 extern const struct cmd cmd_advise;
+extern const struct cmd cmd_check;
 
 /* The JSON status document of one snapshot on stdout (cmd-status.c). */
 int print_status_json(struct snapmgr_ctx *ctx, const char *name);
