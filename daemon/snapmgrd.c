@@ -70,8 +70,10 @@ struct snap {
 	double interval;
 	bool warned, alerted_invalid, alerted_no_extend;
 	pid_t extend_pid; /* lvextend running */
+	uint64_t extend_from; /* COW size when it started */
 	sd_event_source *child;
 	unsigned extends;
+	double retry_after, backoff; /* after a failed extension */
 	struct action last;
 	bool seen; /* in the current scan */
 };
@@ -377,6 +379,21 @@ static void run_alert(struct snap *s, const char *event, const char *why)
 
 /* --------------------------------------------------------------- actions */
 
+/* A failed extension is retried after 5 s, then 10, 20... up to 5 min. */
+static void extend_failed(struct snap *s)
+{
+	s->backoff = s->backoff > 0 ? s->backoff * 2 : 5.0;
+	if (s->backoff > 300)
+		s->backoff = 300;
+	s->retry_after = now_mono() + s->backoff;
+}
+
+static void extend_succeeded(struct snap *s)
+{
+	s->backoff = 0;
+	s->retry_after = 0;
+}
+
 static void schedule(struct snap *s, double seconds);
 static void sample(struct snap *s);
 
@@ -385,15 +402,33 @@ static int lvextend_done(sd_event_source *src, const siginfo_t *si,
 {
 	struct snap *s = userdata;
 	bool ok = si->si_code == CLD_EXITED && si->si_status == 0;
+	struct snapmgr_usage u;
 
 	s->extend_pid = 0;
 	s->child = sd_event_source_disable_unref(s->child);
+	/* lvm2 caps a snapshot at its origin's size and still exits 0. */
+	if (ok && snapmgr_snapshot_read_usage(s->d->ctx, s->name, &u) == 0 &&
+	    u.has_usage && u.size_bytes <= s->extend_from) {
+		extend_failed(s);
+		s->d->extend_failures++;
+		log_snap(s->d, LOG_WARNING, s, "extend",
+			 "lvextend did not grow the snapshot (lvm2's maximum reached?)");
+		record_action(s, "extend", false, "lvextend did not grow it");
+		if (!s->alerted_no_extend) {
+			s->alerted_no_extend = true;
+			run_alert(s, "cannot-extend", "lvextend did not grow it");
+		}
+		sample(s);
+		return 0;
+	}
 	if (ok) {
+		extend_succeeded(s);
 		s->extends++;
 		s->d->extends_total++;
 		log_snap(s->d, LOG_NOTICE, s, "extend", "lvextend finished");
 		record_action(s, "extend", true, "lvextend finished");
 	} else {
+		extend_failed(s);
 		s->d->extend_failures++;
 		log_snap(s->d, LOG_ERR, s, "extend", "lvextend failed (%s %d)",
 			 si->si_code == CLD_EXITED ? "exit status" : "signal",
@@ -483,6 +518,7 @@ static void extend(struct snap *s, double reaction)
 			return;
 		}
 		argv[3] = lv;
+		s->extend_from = size;
 		snprintf(sizearg, sizeof(sizearg), "+%" PRIu64 "b", new_size - size);
 		r = spawn(argv, NULL, s->name, "extend", &s->extend_pid);
 		if (r < 0) {
@@ -515,6 +551,7 @@ static void extend(struct snap *s, double reaction)
 	if (r < 0) {
 		const char *e = snapmgr_get_error(d->ctx);
 
+		extend_failed(s);
 		d->extend_failures++;
 		log_snap(d, LOG_ERR, s, "extend", "extend failed: %s",
 			 e ? e : strerror(-r));
@@ -525,6 +562,7 @@ static void extend(struct snap *s, double reaction)
 		}
 		return;
 	}
+	extend_succeeded(s);
 	s->extends++;
 	d->extends_total++;
 	s->alerted_no_extend = false;
@@ -590,7 +628,8 @@ static void sample(struct snap *s)
 		uint64_t mark = percent_of(u.size_bytes, thr);
 		double ttf = time_to_full(s);
 
-		if (u.used_bytes >= mark || ttf < EXTEND_LEAD_SECONDS) {
+		if ((u.used_bytes >= mark || ttf < EXTEND_LEAD_SECONDS) &&
+		    t >= s->retry_after) {
 			double crossed = t;
 
 			/* When was the mark crossed? Between the two samples. */
@@ -653,8 +692,13 @@ static int snap_timer(sd_event_source *src, uint64_t usec, void *userdata)
 static void schedule(struct snap *s, double seconds)
 {
 	uint64_t usec = (uint64_t)(seconds * 1e6);
-	/* Coalesce long waits; be exact for short ones. */
-	uint64_t accuracy = usec / 20 < 1000 ? 1000 : usec / 20;
+	/*
+	 * Be exact for short waits; let long ones slip by a quarter, so the
+	 * timers of idle snapshots fire together in few wakeups. The interval
+	 * is half the time to the next mark at the burst rate: a quarter late
+	 * is still early.
+	 */
+	uint64_t accuracy = seconds < 1.0 ? 1000 : usec / 4;
 
 	s->interval = seconds;
 	if (!s->timer) {
@@ -938,6 +982,7 @@ static int load_config(struct daemon *d, bool initial)
 	for (size_t i = 0; i < d->n_snaps; i++) {
 		apply_policy(d, d->snaps[i]);
 		d->snaps[i]->alerted_no_extend = false;
+		extend_succeeded(d->snaps[i]); /* a new policy: try again now */
 	}
 	if (!initial) {
 		apply_metrics(d);
