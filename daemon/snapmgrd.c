@@ -44,8 +44,12 @@
 #include "snapmgr.h"
 
 #define USEC_PER_SEC 1000000ULL
-/* Extend early when the COW would be full sooner than this. */
+/*
+ * Extend early when the COW would be full sooner than this, or than twice
+ * the last extension took; lvextend takes seconds, so lvm2's start at 5.
+ */
 #define EXTEND_LEAD_SECONDS 1.0
+#define EXTEND_LEAD_SECONDS_LVM2 5.0
 
 struct daemon;
 
@@ -71,6 +75,7 @@ struct snap {
 	bool warned, alerted_invalid, alerted_no_extend;
 	pid_t extend_pid; /* lvextend running */
 	uint64_t extend_from; /* COW size when it started */
+	double extend_started, extend_seconds; /* how long the last one took */
 	sd_event_source *child;
 	unsigned extends;
 	double retry_after, backoff; /* after a failed extension */
@@ -406,6 +411,7 @@ static int lvextend_done(sd_event_source *src, const siginfo_t *si,
 
 	s->extend_pid = 0;
 	s->child = sd_event_source_disable_unref(s->child);
+	s->extend_seconds = now_mono() - s->extend_started;
 	/* lvm2 caps a snapshot at its origin's size and still exits 0. */
 	if (ok && snapmgr_snapshot_read_usage(s->d->ctx, s->name, &u) == 0 &&
 	    u.has_usage && u.size_bytes <= s->extend_from) {
@@ -519,6 +525,7 @@ static void extend(struct snap *s, double reaction)
 		}
 		argv[3] = lv;
 		s->extend_from = size;
+		s->extend_started = now_mono();
 		snprintf(sizearg, sizeof(sizearg), "+%" PRIu64 "b", new_size - size);
 		r = spawn(argv, NULL, s->name, "extend", &s->extend_pid);
 		if (r < 0) {
@@ -627,8 +634,13 @@ static void sample(struct snap *s)
 	if (can_extend(s, &thr) && u.size_bytes) {
 		uint64_t mark = percent_of(u.size_bytes, thr);
 		double ttf = time_to_full(s);
+		double lead = s->info && snapmgr_snapshot_get_owner(s->info) ==
+						 SNAPMGR_OWNER_LVM2 ?
+				      EXTEND_LEAD_SECONDS_LVM2 : EXTEND_LEAD_SECONDS;
 
-		if ((u.used_bytes >= mark || ttf < EXTEND_LEAD_SECONDS) &&
+		if (2 * s->extend_seconds > lead)
+			lead = 2 * s->extend_seconds;
+		if ((u.used_bytes >= mark || ttf < lead) &&
 		    t >= s->retry_after) {
 			double crossed = t;
 
