@@ -217,9 +217,7 @@ _public_ int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin,
 
 	if (!ctx)
 		return -EINVAL;
-	snapmgr_clear_error(ctx);
-	dm_setup(ctx);
-	r = take_lock(ctx, &lock);
+	r = op_begin(ctx, &lock);
 	if (r < 0)
 		return r;
 	if (origin) {

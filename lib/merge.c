@@ -217,9 +217,7 @@ _public_ int snapmgr_merge_start(struct snapmgr_ctx *ctx, const char *snap,
 
 	if (!ctx || !snap)
 		return -EINVAL;
-	snapmgr_clear_error(ctx);
-	dm_setup(ctx);
-	r = take_lock(ctx, &lock);
+	r = op_begin(ctx, &lock);
 	if (r < 0)
 		return r;
 	r = merge_start_locked(ctx, snap, &deferred);
@@ -233,9 +231,8 @@ int merge_finalise_locked(struct snapmgr_ctx *ctx, const char *origin,
 			  json_object *rec)
 {
 	_cleanup_dm_device_ struct dm_device *origdev = NULL;
-	json_object *entry = merging_entry(rec), *arr, *created;
+	json_object *entry = merging_entry(rec), *arr;
 	char realname[REAL_NAME_MAX], params[64];
-	const char *file;
 	size_t idx;
 	bool others;
 	int fp = 0, r;
@@ -337,20 +334,9 @@ int merge_finalise_locked(struct snapmgr_ctx *ctx, const char *origin,
 		}
 	}
 	/* The table is back to normal: release the merged snapshot's COW. */
-	file = json_get_string(entry, "cow_file");
-	if (file) {
-		_cleanup_free_ char *loopdev = NULL;
-
-		if (loop_find(file, &loopdev) == 0) {
-			r = loop_detach(ctx, loopdev);
-			if (r < 0)
-				return r;
-		}
-		if (json_object_object_get_ex(entry, "cow_file_created", &created) &&
-		    json_object_get_boolean(created) && unlink(file) < 0 && errno != ENOENT)
-			return snapmgr_error(ctx, negative_errno(),
-					     "cannot delete COW file %s: %m", file);
-	}
+	r = cow_release(ctx, entry, "finalise", &fp);
+	if (r < 0)
+		return r;
 	if (record_find_snapshot(rec, json_get_string(entry, "name"), &idx))
 		json_object_array_del_idx(json_object_object_get(rec, "snapshots"), idx, 1);
 	return record_save(ctx, origin, rec);
@@ -432,9 +418,7 @@ _public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
 
 	if (!ctx || !snap)
 		return -EINVAL;
-	snapmgr_clear_error(ctx);
-	dm_setup(ctx);
-	r = take_lock(ctx, &lock);
+	r = op_begin(ctx, &lock);
 	if (r < 0)
 		return r;
 	r = record_find_origin_of(ctx, snap, &origin);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "blockdev.h"
+#include "loop.h"
 #include "config.h"
 #include "record.h"
 #include "stack.h"
@@ -207,5 +208,35 @@ int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 		return snapmgr_error(ctx, r, "COW %s: %s", cow_dev, strerror(-r));
 	snprintf(buf, size, "%u:%u %u:%u P %" PRIu64, major(real->devnum),
 		 minor(real->devnum), major(c), minor(c), chunk / 512);
+	return 0;
+}
+
+int op_begin(struct snapmgr_ctx *ctx, int *ret_lock)
+{
+	snapmgr_clear_error(ctx);
+	dm_setup(ctx);
+	return take_lock(ctx, ret_lock);
+}
+
+int cow_release(struct snapmgr_ctx *ctx, json_object *entry, const char *op,
+		int *fp)
+{
+	const char *file = json_get_string(entry, "cow_file");
+	_cleanup_free_ char *loopdev = NULL;
+	json_object *created;
+	int r;
+
+	if (!file)
+		return 0;
+	if (loop_find(file, &loopdev) == 0) {
+		r = loop_detach(ctx, loopdev);
+		if (r < 0)
+			return r;
+		fault_point(ctx, op, fp);
+	}
+	if (json_object_object_get_ex(entry, "cow_file_created", &created) &&
+	    json_object_get_boolean(created) && unlink(file) < 0 && errno != ENOENT)
+		return snapmgr_error(ctx, negative_errno(),
+				     "cannot delete COW file %s: %m", file);
 	return 0;
 }

@@ -548,23 +548,9 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 			goto out;
 	}
 
-	if (json_get_string(entry, "cow_file")) {
-		const char *file = json_get_string(entry, "cow_file");
-		_cleanup_free_ char *loopdev = NULL;
-		json_object *created;
-
-		if (loop_find(file, &loopdev) == 0) {
-			r = loop_detach(ctx, loopdev);
-			if (r < 0)
-				goto out;
-			fault_point(ctx, "remove", &fp);
-		}
-		if (json_object_object_get_ex(entry, "cow_file_created", &created) &&
-		    json_object_get_boolean(created) && unlink(file) < 0 && errno != ENOENT) {
-			r = snapmgr_error(ctx, negative_errno(), "cannot delete COW file %s: %m", file);
-			goto out;
-		}
-	}
+	r = cow_release(ctx, entry, "remove", &fp);
+	if (r < 0)
+		goto out;
 	arr = json_object_object_get(rec, "snapshots");
 	json_object_array_del_idx(arr, idx, 1);
 	r = record_save(ctx, origin, rec);
@@ -608,9 +594,7 @@ _public_ int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snap,
 
 	if (!ctx || !snap)
 		return -EINVAL;
-	snapmgr_clear_error(ctx);
-	dm_setup(ctx);
-	r = take_lock(ctx, &lock);
+	r = op_begin(ctx, &lock);
 	if (r < 0)
 		return r;
 	return remove_locked(ctx, snap, flags);

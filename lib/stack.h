@@ -30,5 +30,13 @@ int real_name(const char *origin, char buf[REAL_NAME_MAX]);
 int origin_assemble(struct snapmgr_ctx *ctx, const char *name, json_object *rec,
 		    int *fp);
 /* The "snapshot" table arguments: NAME-real, the COW, P, chunk. */
+/* Every public operation starts so: error cleared, libdm set up, lock held. */
+int op_begin(struct snapmgr_ctx *ctx, int *ret_lock);
+/*
+ * Detaches the loop device of the entry's COW file and deletes the file if
+ * snapctl created it; a fault point of op between the two.
+ */
+int cow_release(struct snapmgr_ctx *ctx, json_object *entry, const char *op,
+		int *fp);
 int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 		    const char *cow_dev, uint64_t chunk, char *buf, size_t size);
