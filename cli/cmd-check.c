@@ -69,18 +69,6 @@ static void perf_label(FILE *f, const char *name, const char *suffix)
 	fprintf(f, "%s'", suffix);
 }
 
-static json_object *daemon_entry(json_object *arr, const char *name)
-{
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *o = json_object_array_get_idx(arr, i), *n;
-
-		if (json_object_object_get_ex(o, "name", &n) &&
-		    streq(json_object_get_string(n), name))
-			return o;
-	}
-	return NULL;
-}
-
 static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 {
 	static const struct option options[] = {
@@ -169,7 +157,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		fputc(' ', pf);
 		perf_label(pf, name, "_fill");
 		fprintf(pf, "=%.2f%%;%g;%g;0;100", fill, warn, crit);
-		e = daemon_entry(darr, name);
+		e = daemon_snapshot_entry(darr, name);
 		if (e && json_object_object_get_ex(e, "time_to_full_seconds", &ttf) &&
 		    ttf) {
 			fputc(' ', pf);

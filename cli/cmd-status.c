@@ -75,18 +75,6 @@ static json_object *daemon_snapshots(void)
 	return ret;
 }
 
-static json_object *daemon_find(json_object *arr, const char *name)
-{
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *o = json_object_array_get_idx(arr, i), *n;
-
-		if (json_object_object_get_ex(o, "name", &n) &&
-		    streq(json_object_get_string(n), name))
-			return o;
-	}
-	return NULL;
-}
-
 static const char *const daemon_keys[] = { "time_to_full_seconds",
 					   "last_action" };
 
@@ -146,11 +134,11 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 			found = true;
 			if (!json) {
 				print_human(*p);
-				daemon_print(daemon_find(extra, snapmgr_snapshot_get_name(*p)));
+				daemon_print(daemon_snapshot_entry(extra, snapmgr_snapshot_get_name(*p)));
 				continue;
 			}
 			if (snapmgr_snapshot_to_json(*p, &o) == 0) {
-				daemon_merge(o, daemon_find(extra, snapmgr_snapshot_get_name(*p)));
+				daemon_merge(o, daemon_snapshot_entry(extra, snapmgr_snapshot_get_name(*p)));
 				json_object_array_add(arr, o);
 			}
 		}

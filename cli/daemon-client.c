@@ -108,3 +108,15 @@ int daemon_request(const char *request, int timeout_ms,
 	*ret_reply = o;
 	return 0;
 }
+
+struct json_object *daemon_snapshot_entry(struct json_object *arr, const char *name)
+{
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *n;
+
+		if (json_object_object_get_ex(o, "name", &n) &&
+		    streq(json_object_get_string(n), name))
+			return o;
+	}
+	return NULL;
+}

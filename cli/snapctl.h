@@ -39,6 +39,8 @@ struct json_object;
 const char *daemon_socket_path(void);
 int daemon_request(const char *request, int timeout_ms,
 		   struct json_object **ret_reply);
+/* The entry named name in a reply's "snapshots" array, or NULL. */
+struct json_object *daemon_snapshot_entry(struct json_object *arr, const char *name);
 
 /* `snapctl: <object>: <reason>` on stderr; returns EXIT_FAILURE_RUNTIME. */
 int fail(const char *object, int neg_errno, const char *fmt, ...)
