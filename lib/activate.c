@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/sysmacros.h>
 
 #include "blockdev.h"
@@ -209,10 +208,8 @@ _public_ int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin,
 			      unsigned *ret_failed)
 {
 	_cleanup_(unlockp) int lock = -1;
-	_cleanup_free_ char *dir = NULL;
+	char **origins = NULL;
 	unsigned failed = 0;
-	struct dirent *de;
-	DIR *dd;
 	int r, first = 0;
 
 	if (!ctx)
@@ -228,26 +225,11 @@ _public_ int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin,
 			*ret_failed = r < 0;
 		return r;
 	}
-	if (asprintf(&dir, "%s/origins", state_dir()) < 0)
-		return -ENOMEM;
-	dd = opendir(dir);
-	if (!dd) {
-		if (ret_failed)
-			*ret_failed = 0;
-		return 0; /* nothing was ever made */
-	}
-	while ((de = readdir(dd))) {
-		size_t len = strlen(de->d_name);
-		_cleanup_free_ char *name = NULL;
-
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
-			continue;
-		name = strndup(de->d_name, len - 5);
-		if (!name) {
-			closedir(dd);
-			return -ENOMEM;
-		}
-		r = activate_origin(ctx, name);
+	r = record_list(&origins);
+	if (r < 0)
+		return r;
+	for (char **o = origins; *o; o++) {
+		r = activate_origin(ctx, *o);
 		if (r < 0) {
 			/* Go on with the others; report the first failure. */
 			log_err(ctx, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
@@ -256,7 +238,7 @@ _public_ int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin,
 			failed++;
 		}
 	}
-	closedir(dd);
+	strv_free(origins);
 	if (ret_failed)
 		*ret_failed = failed;
 	return first;

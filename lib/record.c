@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dm.h"
 #include "record.h"
 
 const char *state_dir(void)
@@ -146,39 +147,68 @@ json_object *record_find_snapshot(json_object *rec, const char *snap,
 	return NULL;
 }
 
-int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
-			  char **ret_origin)
+int record_list(char ***ret_origins)
 {
 	_cleanup_free_ char *dir = NULL;
 	struct dirent *de;
+	char **v;
+	size_t n = 0;
 	DIR *d;
-	int r = -ENOENT;
 
 	if (asprintf(&dir, "%s/origins", state_dir()) < 0)
 		return -ENOMEM;
+	v = calloc(1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
 	d = opendir(dir);
-	if (!d)
-		return -ENOENT;
-	while (r == -ENOENT && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		_cleanup_free_ char *origin = NULL;
+	if (!d) { /* nothing was ever made */
+		*ret_origins = v;
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char **nv;
+
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		nv = realloc(v, (n + 2) * sizeof(char *));
+		if (!nv || !(nv[n] = strndup(de->d_name, len - 5))) {
+			if (nv)
+				v = nv;
+			v[n] = NULL;
+			strv_free(v);
+			closedir(d);
+			return -ENOMEM;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	*ret_origins = v;
+	return 0;
+}
+
+int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
+			  char **ret_origin)
+{
+	char **origins = NULL;
+	int r;
+
+	r = record_list(&origins);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (char **o = origins; r == -ENOENT && *o; o++) {
 		json_object *rec = NULL;
 
-		if (n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0)
-			continue;
-		origin = strndup(de->d_name, n - 5);
-		if (!origin) {
-			r = -ENOMEM;
-			break;
-		}
-		if (record_load(ctx, origin, &rec) < 0)
+		if (record_load(ctx, *o, &rec) < 0)
 			continue;
 		if (record_find_snapshot(rec, snap, NULL)) {
-			*ret_origin = TAKE_PTR(origin);
-			r = 0;
+			*ret_origin = strdup(*o);
+			r = *ret_origin ? 0 : -ENOMEM;
 		}
 		json_object_put(rec);
 	}
-	closedir(d);
+	strv_free(origins);
 	return r;
 }

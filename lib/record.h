@@ -20,6 +20,8 @@ int record_delete(struct snapmgr_ctx *ctx, const char *origin);
 /* The snapshot entry named snap in rec's "snapshots", or NULL. */
 json_object *record_find_snapshot(json_object *rec, const char *snap,
 				  size_t *ret_index);
+/* The names of all origins with a record (NULL-terminated; strv_free). */
+int record_list(char ***ret_origins);
 /* Finds the origin whose record lists snap; -ENOENT if none. */
 int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
 			  char **ret_origin);

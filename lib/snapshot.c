@@ -4,7 +4,6 @@
  * device-mapper tables, its usage from the kernel's status line (parsed by
  * libdevmapper's dm_get_status_snapshot), and our module's counters.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -334,25 +333,18 @@ static int add_failed_merges(struct snapmgr_ctx *ctx,
 			     struct snapmgr_snapshot **list, size_t *n_snaps,
 			     size_t cap, struct snapmgr_snapshot ***ret_list)
 {
-	_cleanup_free_ char *dir = NULL;
-	struct dirent *de;
-	DIR *d;
+	char **origins = NULL;
+	int r;
 
 	*ret_list = list;
-	if (asprintf(&dir, "%s/origins", state_dir()) < 0)
-		return -ENOMEM;
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		_cleanup_free_ char *origin = NULL;
+	r = record_list(&origins);
+	if (r < 0)
+		return r;
+	for (char **o = origins; *o; o++) {
+		const char *origin = *o;
 		json_object *rec = NULL, *arr;
 
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
-			continue;
-		origin = strndup(de->d_name, len - 5);
-		if (!origin || record_load(ctx, origin, &rec) < 0)
+		if (record_load(ctx, origin, &rec) < 0)
 			continue;
 		arr = json_object_object_get(rec, "snapshots");
 		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
@@ -372,7 +364,7 @@ static int add_failed_merges(struct snapmgr_ctx *ctx,
 			if (!s || !nl) {
 				free(s);
 				json_object_put(rec);
-				closedir(d);
+				strv_free(origins);
 				return -ENOMEM;
 			}
 			list = nl;
@@ -394,7 +386,7 @@ static int add_failed_merges(struct snapmgr_ctx *ctx,
 		}
 		json_object_put(rec);
 	}
-	closedir(d);
+	strv_free(origins);
 	return 0;
 }
 
