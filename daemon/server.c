@@ -72,6 +72,17 @@ static bool client_queue(struct client *c, const char *s, size_t len)
 	need = c->out_len + len + 1;
 	if (need - c->out_off > SERVER_OUTPUT_MAX)
 		return false; /* a slow reader: it will not stall us */
+	if (need > c->out_cap && c->out_off >= c->out_cap / 2) {
+		/*
+		 * Drop what was sent rather than grow: the limit above counts
+		 * unsent bytes only, so a reader that never quite catches up
+		 * would otherwise make us keep all it ever received.
+		 */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		need -= c->out_off;
+		c->out_off = 0;
+	}
 	if (need > c->out_cap) {
 		size_t cap = c->out_cap ? c->out_cap : 4096;
 		char *n;
