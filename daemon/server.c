@@ -72,7 +72,7 @@ static bool client_queue(struct client *c, const char *s, size_t len)
 	need = c->out_len + len + 1;
 	if (need - c->out_off > SERVER_OUTPUT_MAX)
 		return false; /* a slow reader: it will not stall us */
-	if (need > c->out_cap && c->out_off >= c->out_cap / 2) {
+	if (need > c->out_cap && c->out_off > 0 && c->out_off >= c->out_cap / 2) {
 		/*
 		 * Drop what was sent rather than grow: the limit above counts
 		 * unsent bytes only, so a reader that never quite catches up
