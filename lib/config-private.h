@@ -13,6 +13,7 @@
 /* Built-in defaults, documented in man/snapmgrd.conf.5. */
 #define DEFAULT_SOCKET_PATH SNAPMGR_RUN_DIR "/snapmgrd.sock"
 #define DEFAULT_POLL_INTERVAL_MAX 30U /* seconds */
+#define DEFAULT_ALERT_TIMEOUT 60U /* seconds */
 #define DEFAULT_LOG_LEVEL LOG_INFO
 #define DEFAULT_WARN_THRESHOLD 80U    /* percent */
 #define DEFAULT_EXTEND_BY_PERCENT 20U
@@ -62,6 +63,7 @@ struct snapmgr_config {
 	uint16_t metrics_port;
 	char *socket_path;
 	unsigned int poll_interval_max;
+	unsigned int alert_timeout;
 	int log_level;
 
 	/* In the order read: main file, then drop-ins in lexical order. */

@@ -33,7 +33,7 @@
 #define MAIN_FILE "snapmgrd.conf"
 #define DROPIN_DIR "snapmgrd.conf.d"
 #define DROPIN_SUFFIX ".conf"
-#define POLL_INTERVAL_MAX_LIMIT 3600U /* seconds */
+#define SECONDS_LIMIT 3600U /* poll_interval_max, alert_timeout */
 #define EXTEND_BY_PERCENT_MAX 1000U
 
 static const char *const policy_key_names[_POLICY_KEY_MAX] = {
@@ -49,6 +49,7 @@ static const char *const daemon_key_names[] = {
 	"listen_metrics",
 	"socket_path",
 	"poll_interval_max",
+	"alert_timeout",
 	"log_level",
 };
 
@@ -289,6 +290,25 @@ static int parse_percent(const char *value, unsigned int min,
 	return 0;
 }
 
+/* KEY = whole seconds, 1 to SECONDS_LIMIT; empty: back to the default. */
+static int parse_seconds(struct parser *p, const char *key, const char *value,
+			 unsigned int fallback, unsigned int *ret)
+{
+	unsigned int seconds;
+
+	if (!*value) {
+		*ret = fallback;
+		return 1;
+	}
+	if (parse_percent(value, 1, SECONDS_LIMIT, false, &seconds) < 0 ||
+	    strchr(value, '%'))
+		return parse_error(p,
+				   "%s: '%s' is not a number of seconds between 1 and %u",
+				   key, value, SECONDS_LIMIT);
+	*ret = seconds;
+	return 1;
+}
+
 static int parse_bool(const char *value, bool *ret)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
@@ -469,22 +489,12 @@ static int parse_daemon_key(struct parser *p, const char *key,
 		return set_string(p, &c->socket_path, value);
 	}
 
-	if (streq(key, "poll_interval_max")) {
-		unsigned int seconds;
-
-		if (!*value) {
-			c->poll_interval_max = DEFAULT_POLL_INTERVAL_MAX;
-			return 1;
-		}
-		if (parse_percent(value, 1, POLL_INTERVAL_MAX_LIMIT, false,
-				  &seconds) < 0 ||
-		    strchr(value, '%'))
-			return parse_error(p,
-					   "%s: '%s' is not a number of seconds between 1 and %u",
-					   key, value, POLL_INTERVAL_MAX_LIMIT);
-		c->poll_interval_max = seconds;
-		return 1;
-	}
+	if (streq(key, "poll_interval_max"))
+		return parse_seconds(p, key, value, DEFAULT_POLL_INTERVAL_MAX,
+				     &c->poll_interval_max);
+	if (streq(key, "alert_timeout"))
+		return parse_seconds(p, key, value, DEFAULT_ALERT_TIMEOUT,
+				     &c->alert_timeout);
 
 	if (streq(key, "log_level")) {
 		if (!*value) {
@@ -882,6 +892,7 @@ static int config_new(struct snapmgr_ctx *ctx,
 	c->refcount = 1;
 	c->ctx = snapmgr_ref(ctx);
 	c->poll_interval_max = DEFAULT_POLL_INTERVAL_MAX;
+	c->alert_timeout = DEFAULT_ALERT_TIMEOUT;
 	c->log_level = DEFAULT_LOG_LEVEL;
 	c->socket_path = strdup(DEFAULT_SOCKET_PATH);
 	if (!c->socket_path) {
@@ -1023,6 +1034,12 @@ _public_ unsigned int
 snapmgr_config_get_poll_interval_max(const struct snapmgr_config *config)
 {
 	return config ? config->poll_interval_max : DEFAULT_POLL_INTERVAL_MAX;
+}
+
+_public_ unsigned int
+snapmgr_config_get_alert_timeout(const struct snapmgr_config *config)
+{
+	return config ? config->alert_timeout : DEFAULT_ALERT_TIMEOUT;
 }
 
 _public_ int snapmgr_config_get_log_level(const struct snapmgr_config *config)

@@ -299,6 +299,9 @@ const char *snapmgr_config_get_socket_path(const struct snapmgr_config *config);
 /* Seconds. */
 unsigned int
 snapmgr_config_get_poll_interval_max(const struct snapmgr_config *config);
+/* Seconds an alert_command may run before it is killed. */
+unsigned int
+snapmgr_config_get_alert_timeout(const struct snapmgr_config *config);
 /* A syslog priority, LOG_ERR..LOG_DEBUG. */
 int snapmgr_config_get_log_level(const struct snapmgr_config *config);
 
@@ -508,9 +511,11 @@ int snapmgr_advice_to_json(const struct snapmgr_advice *a,
  * the origin or the snapshot is open the request is recorded instead
  * (*ret_deferred) and starts at the next snapmgr_activate(). progress:
  * -EINVAL when the snapshot is not merging; done once the kernel has copied
- * everything back. finalise: back to snapshot-origin (or linear when no
- * snapshot is left), the COW released; -EINPROGRESS while merging, -EIO
- * when the kernel stopped the merge.
+ * everything back. finalise (by the snapshot's name or its origin's, the
+ * name the merging device is listed under): back to snapshot-origin (or
+ * linear when no snapshot is left), the COW released; 0 when there is
+ * nothing to finalise, -EINPROGRESS while merging, -EIO when the kernel
+ * stopped the merge.
  */
 struct snapmgr_merge_progress {
 	bool pending;  /* deferred: waits for the devices to be closed */

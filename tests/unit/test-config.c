@@ -160,6 +160,7 @@ static void assert_builtin_daemon(struct snapmgr_config *config)
 	assert_string_equal(snapmgr_config_get_socket_path(config),
 			    "/run/snapmgr/snapmgrd.sock");
 	assert_int_equal(snapmgr_config_get_poll_interval_max(config), 30);
+	assert_int_equal(snapmgr_config_get_alert_timeout(config), 60);
 	assert_int_equal(snapmgr_config_get_log_level(config), LOG_INFO);
 }
 
@@ -201,6 +202,7 @@ static void test_main_and_dropins(void **state)
 		   "listen_metrics = 127.0.0.1:9469\n"
 		   "socket_path = /run/test.sock\n"
 		   "poll_interval_max = 5\n"
+		   "alert_timeout = 7\n"
 		   "log_level = debug\n"
 		   "\n"
 		   "[defaults]\n"
@@ -241,6 +243,7 @@ static void test_main_and_dropins(void **state)
 	assert_string_equal(snapmgr_config_get_socket_path(config),
 			    "/run/test.sock");
 	assert_int_equal(snapmgr_config_get_poll_interval_max(config), 5);
+	assert_int_equal(snapmgr_config_get_alert_timeout(config), 7);
 	assert_int_equal(snapmgr_config_get_log_level(config), LOG_WARNING);
 
 	p = policy(config, "anything");
@@ -454,6 +457,10 @@ static const struct {
 	  "poll_interval_max: '0' is not a number of seconds between 1 and 3600" },
 	{ "daemon", "poll_interval_max = 10s",
 	  "poll_interval_max: '10s' is not a number of seconds between 1 and 3600" },
+	{ "daemon", "alert_timeout = 3601",
+	  "alert_timeout: '3601' is not a number of seconds between 1 and 3600" },
+	{ "daemon", "alert_timeout = -1",
+	  "alert_timeout: '-1' is not a number of seconds between 1 and 3600" },
 	{ "daemon", "poll_interval_max = 50%",
 	  "poll_interval_max: '50%' is not a number of seconds between 1 and 3600" },
 	{ "daemon", "socket_path = run/snapmgrd.sock",
@@ -804,6 +811,7 @@ static void test_example_file(void **state)
 	assert_string_equal(snapmgr_config_get_socket_path(config),
 			    "/run/snapmgr/snapmgrd.sock");
 	assert_int_equal(snapmgr_config_get_poll_interval_max(config), 30);
+	assert_int_equal(snapmgr_config_get_alert_timeout(config), 60);
 	assert_int_equal(snapmgr_config_get_log_level(config), LOG_INFO);
 
 	p = policy(config, "lv-home");
