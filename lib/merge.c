@@ -422,13 +422,28 @@ _public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
 	if (r < 0)
 		return r;
 	r = record_find_origin_of(ctx, snap, &origin);
-	if (r == -ENOENT)
-		return 0; /* already finalised */
-	if (r < 0)
+	if (r == -ENOENT) {
+		/*
+		 * While merging, the snapshot is listed under its origin's
+		 * name (the snapshot-merge device): take that name too.
+		 */
+		r = strchr(snap, '/') ? -ENOENT : record_load(ctx, snap, &rec);
+		if (r == -ENOENT)
+			return 0; /* already finalised */
+		if (r < 0)
+			return r;
+		origin = strdup(snap);
+		if (!origin) {
+			json_object_put(rec);
+			return -ENOMEM;
+		}
+	} else if (r < 0) {
 		return r;
-	r = record_load(ctx, origin, &rec);
-	if (r < 0)
-		return r;
+	} else {
+		r = record_load(ctx, origin, &rec);
+		if (r < 0)
+			return r;
+	}
 	r = merge_finalise_locked(ctx, origin, rec);
 	if (r == -EIO)
 		r = snapmgr_error(ctx, r, "the merge failed; the origin stays usable");

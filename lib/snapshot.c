@@ -326,10 +326,13 @@ fail:
 }
 
 /*
- * A merge that failed leaves no snapshot device (the origin was put back on
- * its device), only our record: list it so status can say merge_failed.
+ * Snapshots that only our records know of: a merge that failed leaves no
+ * snapshot device (the origin was put back on its device), and neither does
+ * a merge whose finalisation was cut short after the origin's table went
+ * back to normal (its COW is still to be released). List them, as
+ * merge_failed and merging, so status says so and snapmgrd finishes them.
  */
-static int add_failed_merges(struct snapmgr_ctx *ctx,
+static int add_record_only(struct snapmgr_ctx *ctx,
 			     struct snapmgr_snapshot **list, size_t *n_snaps,
 			     size_t cap, struct snapmgr_snapshot ***ret_list)
 {
@@ -351,12 +354,20 @@ static int add_failed_merges(struct snapmgr_ctx *ctx,
 			json_object *e = json_object_array_get_idx(arr, i);
 			struct snapmgr_snapshot *s, **nl;
 			const char *name = json_get_string(e, "name");
+			const char *state = json_get_string(e, "state");
+			bool failed = streq(state, "merge_failed");
+			bool merging = streq(state, "merging");
 			bool listed = false;
 
-			if (!streq(json_get_string(e, "state"), "merge_failed") || !name)
+			if (!(failed || merging) || !name)
 				continue;
-			for (size_t k = 0; k < *n_snaps; k++)
+			for (size_t k = 0; k < *n_snaps; k++) {
 				listed |= streq(list[k]->name, name);
+				/* Still merging: listed under the origin's name. */
+				listed |= merging && streq(list[k]->name, origin) &&
+					  (list[k]->state == SNAPMGR_STATE_MERGING ||
+					   list[k]->state == SNAPMGR_STATE_MERGE_FAILED);
+			}
 			if (listed)
 				continue;
 			s = calloc(1, sizeof(*s));
@@ -374,7 +385,7 @@ static int add_failed_merges(struct snapmgr_ctx *ctx,
 			s->name = strdup(name);
 			s->uuid = strdup("");
 			s->owner = SNAPMGR_OWNER_SNAPMGR;
-			s->state = SNAPMGR_STATE_MERGE_FAILED;
+			s->state = failed ? SNAPMGR_STATE_MERGE_FAILED : SNAPMGR_STATE_MERGING;
 			s->origin = strdup(origin);
 			s->cow_device = json_get_string(e, "cow_device") ? strdup(json_get_string(e, "cow_device")) : NULL;
 			s->cow_file = json_get_string(e, "cow_file") ? strdup(json_get_string(e, "cow_file")) : NULL;
@@ -444,7 +455,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 			goto out;
 		n_snaps++;
 	}
-	r = add_failed_merges(ctx, list, &n_snaps, n + 1, &list);
+	r = add_record_only(ctx, list, &n_snaps, n + 1, &list);
 	if (r < 0)
 		goto out;
 	*ret_list = TAKE_PTR(list);
