@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The metrics page (Prometheus text exposition, served by metrics.c when
+ * listen_metrics is set): per snapshot fill ratio, time to full, fill rate,
+ * size, state and extensions; daemon-wide counters.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "metrics.h"
+
+static void metric_head(FILE *f, const char *name, const char *type,
+			const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric_labels(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s{snapshot=\"", name);
+	metrics_label(f, s->name);
+	fprintf(f, "\",owner=\"%s\"}", s->info ?
+		snapmgr_owner_to_string(snapmgr_snapshot_get_owner(s->info)) : "other");
+}
+
+static void render_metrics(void *userdata, FILE *f)
+{
+	struct daemon *d = userdata;
+	static const enum snapmgr_state states[] = {
+		SNAPMGR_STATE_ACTIVE, SNAPMGR_STATE_INVALID,
+		SNAPMGR_STATE_OVERFLOW, SNAPMGR_STATE_MERGING,
+		SNAPMGR_STATE_MERGE_FAILED,
+	};
+
+	metric_head(f, "snapmgr_snapshot_fill_ratio", "gauge",
+		    "Used fraction of the snapshot's COW (1 when invalid).");
+	for (size_t i = 0; i < d->n_snaps; i++) {
+		metric_labels(f, "snapmgr_snapshot_fill_ratio", d->snaps[i]);
+		fprintf(f, " %.6f\n", fill_percent(d->snaps[i]) / 100.0);
+	}
+	metric_head(f, "snapmgr_snapshot_time_to_full_seconds", "gauge",
+		    "Predicted seconds until the COW is full at the current fill rate.");
+	for (size_t i = 0; i < d->n_snaps; i++) {
+		double t = time_to_full(d->snaps[i]);
+
+		metric_labels(f, "snapmgr_snapshot_time_to_full_seconds", d->snaps[i]);
+		if (isfinite(t))
+			fprintf(f, " %.3f\n", t);
+		else
+			fputs(" +Inf\n", f);
+	}
+	metric_head(f, "snapmgr_snapshot_fill_rate_bytes_per_second", "gauge",
+		    "Smoothed COW fill rate.");
+	for (size_t i = 0; i < d->n_snaps; i++) {
+		metric_labels(f, "snapmgr_snapshot_fill_rate_bytes_per_second", d->snaps[i]);
+		fprintf(f, " %.0f\n", d->snaps[i]->pred.rate);
+	}
+	metric_head(f, "snapmgr_snapshot_size_bytes", "gauge", "COW size.");
+	for (size_t i = 0; i < d->n_snaps; i++) {
+		metric_labels(f, "snapmgr_snapshot_size_bytes", d->snaps[i]);
+		fprintf(f, " %" PRIu64 "\n", d->snaps[i]->usage.size_bytes);
+	}
+	metric_head(f, "snapmgr_snapshot_state", "gauge",
+		    "1 for the snapshot's state, 0 for the others.");
+	for (size_t i = 0; i < d->n_snaps; i++) {
+		const struct snap *s = d->snaps[i];
+		enum snapmgr_state cur = s->have_usage ? s->usage.state :
+					 snapmgr_snapshot_get_state(s->info);
+
+		for (size_t k = 0; k < ELEMENTSOF(states); k++) {
+			fputs("snapmgr_snapshot_state{snapshot=\"", f);
+			metrics_label(f, s->name);
+			fprintf(f, "\",state=\"%s\"} %d\n",
+				snapmgr_state_to_string(states[k]), cur == states[k]);
+		}
+	}
+	metric_head(f, "snapmgr_snapshot_extends_total", "counter",
+		    "COW extensions of this snapshot by this daemon.");
+	for (size_t i = 0; i < d->n_snaps; i++) {
+		metric_labels(f, "snapmgr_snapshot_extends_total", d->snaps[i]);
+		fprintf(f, " %u\n", d->snaps[i]->extends);
+	}
+	metric_head(f, "snapmgr_snapshots", "gauge", "Snapshots watched.");
+	fprintf(f, "snapmgr_snapshots %zu\n", d->n_snaps);
+	metric_head(f, "snapmgr_extends_total", "counter", "COW extensions made.");
+	fprintf(f, "snapmgr_extends_total %" PRIu64 "\n", d->extends_total);
+	metric_head(f, "snapmgr_extend_failures_total", "counter", "COW extensions that failed.");
+	fprintf(f, "snapmgr_extend_failures_total %" PRIu64 "\n", d->extend_failures);
+	metric_head(f, "snapmgr_alerts_total", "counter", "Alerts raised.");
+	fprintf(f, "snapmgr_alerts_total %" PRIu64 "\n", d->alerts_total);
+	metric_head(f, "snapmgr_invalidations_total", "counter", "Snapshots seen turning invalid.");
+	fprintf(f, "snapmgr_invalidations_total %" PRIu64 "\n", d->invalidations);
+	metric_head(f, "snapmgr_merges_finalised_total", "counter", "Merges of ours finalised.");
+	fprintf(f, "snapmgr_merges_finalised_total %" PRIu64 "\n", d->merges_finalised);
+	metric_head(f, "snapmgr_scans_total", "counter", "Rescans of all dm devices.");
+	fprintf(f, "snapmgr_scans_total %" PRIu64 "\n", d->scans);
+	metric_head(f, "snapmgr_samples_total", "counter", "Status reads of one snapshot.");
+	fprintf(f, "snapmgr_samples_total %" PRIu64 "\n", d->samples);
+}
+
+void apply_metrics(struct daemon *d)
+{
+	const char *want = snapmgr_config_get_listen_metrics(d->config);
+	const char *host;
+	uint16_t port;
+	int r;
+
+	if ((!want && !d->metrics_addr) ||
+	    (want && d->metrics_addr && strcmp(want, d->metrics_addr) == 0))
+		return;
+	d->metrics = metrics_stop(d->metrics);
+	free(d->metrics_addr);
+	d->metrics_addr = NULL;
+	if (!want || snapmgr_config_get_metrics_address(d->config, &host, &port) < 0)
+		return;
+	r = metrics_start(d->ev, host, port, render_metrics, d, &d->metrics);
+	if (r < 0) {
+		log_d(d, LOG_ERR, "cannot serve metrics on %s: %s", want, strerror(-r));
+		return;
+	}
+	d->metrics_addr = strdup(want);
+	log_d(d, LOG_INFO, "metrics on http://%s/metrics", want);
+}
+

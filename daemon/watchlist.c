@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Which snapshots are watched. /dev/mapper/control, armed with
+ * DM_DEV_ARM_POLL, becomes readable when any dm device is created,
+ * removed, reloaded or raises an event (an invalidated snapshot does); the
+ * daemon then rescans every snapshot on the host (ours, lvm2's, others')
+ * and looks at each at once.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+
+/* A burst of events (500 creations) makes one scan, this much later. */
+#define RESCAN_DELAY_USEC 10000
+
+void snap_free(struct snap *s)
+{
+	if (!s)
+		return;
+	sd_event_source_disable_unref(s->timer);
+	sd_event_source_disable_unref(s->child);
+	sd_event_source_disable_unref(s->finish_child);
+	snapmgr_snapshot_unref(s->info);
+	snapmgr_policy_unref(s->policy);
+	free(s->name);
+	free(s->uuid);
+	free(s);
+}
+
+static struct snap *find_snap(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_snaps; i++)
+		if (strcmp(d->snaps[i]->name, name) == 0)
+			return d->snaps[i];
+	return NULL;
+}
+
+void apply_policy(struct daemon *d, struct snap *s)
+{
+	struct snapmgr_policy *p = NULL;
+
+	if (snapmgr_policy_for(d->config, s->name, &p) < 0)
+		return;
+	snapmgr_policy_unref(s->policy);
+	s->policy = p;
+}
+
+void notify_status(struct daemon *d)
+{
+	sd_notifyf(0, "STATUS=Watching %zu snapshots", d->n_snaps);
+}
+
+static struct snap *snap_new(struct daemon *d, const struct snapmgr_snapshot *info)
+{
+	struct snap **v = realloc(d->snaps, (d->n_snaps + 1) * sizeof(*v));
+	struct snap *s;
+
+	if (!v)
+		return NULL;
+	d->snaps = v;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->d = d;
+	s->name = strdup(snapmgr_snapshot_get_name(info));
+	s->uuid = strdup(snapmgr_snapshot_get_uuid(info));
+	if (!s->name || !s->uuid) {
+		snap_free(s);
+		return NULL;
+	}
+	d->snaps[d->n_snaps++] = s;
+	apply_policy(d, s);
+	log_snap(d, LOG_INFO, s, "watch", "watching (%s, COW %s)",
+		 snapmgr_owner_to_string(snapmgr_snapshot_get_owner(info)),
+		 snapmgr_snapshot_get_cow_file(info) ?:
+		 snapmgr_snapshot_get_cow_device(info) ?: "?");
+	return s;
+}
+
+/* A child working on it (lvextend, merge finalisation) keeps it listed. */
+static bool snap_busy(const struct snap *s)
+{
+	return s->extend_pid || s->finish_pid;
+}
+
+int rescan(struct daemon *d)
+{
+	struct snapmgr_snapshot **list = NULL;
+	size_t kept = 0;
+	int r;
+
+	r = snapmgr_snapshot_list(d->ctx, &list);
+	d->scans++;
+	if (r < 0) {
+		log_d(d, LOG_ERR, "cannot list snapshots: %s",
+		      snapmgr_get_error(d->ctx) ?: strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < d->n_snaps; i++)
+		d->snaps[i]->seen = false;
+	for (size_t i = 0; list[i]; i++) {
+		struct snap *s = find_snap(d, snapmgr_snapshot_get_name(list[i]));
+
+		if (s && strcmp(s->uuid, snapmgr_snapshot_get_uuid(list[i])) != 0)
+			s = NULL; /* same name, another snapshot: the old one goes */
+		if (!s)
+			s = snap_new(d, list[i]);
+		if (!s)
+			continue;
+		snapmgr_snapshot_unref(s->info);
+		s->info = snapmgr_snapshot_ref(list[i]);
+		s->seen = true;
+	}
+	for (size_t i = 0; i < d->n_snaps; i++) {
+		struct snap *s = d->snaps[i];
+
+		if (!s->seen && !snap_busy(s)) {
+			log_snap(d, LOG_INFO, s, "unwatch", "gone; no longer watched");
+			snap_free(s);
+			continue;
+		}
+		d->snaps[kept++] = s;
+	}
+	d->n_snaps = kept;
+	snapmgr_snapshot_list_free(list);
+	/* Read each one now: an event may be an invalidation. */
+	for (size_t i = 0; i < d->n_snaps; i++)
+		if (d->snaps[i]->seen)
+			sample(d->snaps[i]);
+	notify_status(d);
+	return 0;
+}
+
+static int rescan_timer_cb(sd_event_source *src _unused_, uint64_t usec _unused_,
+			   void *userdata)
+{
+	rescan(userdata);
+	return 0;
+}
+
+void rescan_soon(struct daemon *d)
+{
+	if (!d->rescan_timer) {
+		if (sd_event_add_time_relative(d->ev, &d->rescan_timer,
+					       CLOCK_MONOTONIC, RESCAN_DELAY_USEC,
+					       1000, rescan_timer_cb, d) >= 0)
+			sd_event_source_set_description(d->rescan_timer, "rescan");
+	} else if (sd_event_source_get_enabled(d->rescan_timer, NULL) == 0) {
+		sd_event_source_set_time_relative(d->rescan_timer, RESCAN_DELAY_USEC);
+		sd_event_source_set_enabled(d->rescan_timer, SD_EVENT_ONESHOT);
+	}
+}
+
+int dm_event_cb(sd_event_source *src _unused_, int fd, uint32_t revents _unused_,
+		void *userdata)
+{
+	struct daemon *d = userdata;
+
+	/* Re-arm first, so nothing that happens during the scan is missed. */
+	if (snapmgr_events_arm(d->ctx, fd) < 0)
+		log_d(d, LOG_ERR, "cannot re-arm the dm event poll");
+	rescan_soon(d);
+	return 0;
+}
