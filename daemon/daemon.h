@@ -146,8 +146,6 @@ void run_alert(struct snap *s, const char *event, const char *why);
 /* extend.c */
 void extend(struct snap *s, double reaction);
 void extend_succeeded(struct snap *s);
-/* "vg-lv" with '-' in names doubled, as lvm2 names its dm devices. */
-int lvm2_name(const char *dm_name, char **ret);
 
 /* merge-finish.c: a merge of ours whose COW holds only metadata. */
 bool merge_finished(const struct snap *s);

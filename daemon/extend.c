@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "lvm2-name.h"
 
 /* lvextend gets this long; lvm2's own locks may make it wait. */
 #define LVEXTEND_TIMEOUT 300
@@ -78,45 +79,6 @@ static int lvextend_done(sd_event_source *src _unused_, const siginfo_t *si,
 		return 0;
 	}
 	sample(s);
-	return 0;
-}
-
-int lvm2_name(const char *dm_name, char **ret)
-{
-	char vg[256], lv[256];
-	size_t i, o = 0;
-	const char *p = dm_name;
-
-	for (i = 0; p[i]; i++) {
-		if (p[i] == '-' && p[i + 1] == '-') {
-			if (o + 1 >= sizeof(vg))
-				return -EINVAL;
-			vg[o++] = '-';
-			i++;
-			continue;
-		}
-		if (p[i] == '-')
-			break;
-		if (o + 1 >= sizeof(vg))
-			return -EINVAL;
-		vg[o++] = p[i];
-	}
-	if (p[i] != '-' || o == 0)
-		return -EINVAL;
-	vg[o] = '\0';
-	p += i + 1;
-	for (i = 0, o = 0; p[i]; i++) {
-		if (p[i] == '-' && p[i + 1] == '-')
-			i++;
-		else if (p[i] == '-')
-			return -EINVAL; /* a layer ("-cow", "-real") */
-		if (o + 1 >= sizeof(lv))
-			return -EINVAL;
-		lv[o++] = p[i];
-	}
-	lv[o] = '\0';
-	if (asprintf(ret, "%s/%s", vg, lv) < 0)
-		return -ENOMEM;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lvm2-name.h"
 #include "predict.h"
 #include "protocol.h"
 
@@ -169,6 +170,33 @@ static void test_requests(void **state)
 	free(big);
 }
 
+static void expect_lv(const char *dm_name, const char *want)
+{
+	char *got = NULL;
+
+	assert_int_equal(lvm2_name(dm_name, &got), 0);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_lvm2_name(void **state)
+{
+	char *got = NULL;
+
+	expect_lv("vg-lv", "vg/lv");
+	expect_lv("my--vg-my--lv", "my-vg/my-lv");
+	expect_lv("vg-lv--", "vg/lv-");
+	expect_lv("a--b--c-snap", "a-b-c/snap");
+	/* Layers and things that are not VG-LV. */
+	assert_int_equal(lvm2_name("vg-lv-cow", &got), -EINVAL);
+	assert_int_equal(lvm2_name("vg-lv-real", &got), -EINVAL);
+	assert_int_equal(lvm2_name("vglv", &got), -EINVAL);
+	assert_int_equal(lvm2_name("-lv", &got), -EINVAL);
+	assert_int_equal(lvm2_name("vg-", &got), -EINVAL);
+	assert_int_equal(lvm2_name("", &got), -EINVAL);
+	assert_null(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_crossing_time),
 		cmocka_unit_test(test_interval),
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_lvm2_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
