@@ -18,6 +18,14 @@ static void metric_head(FILE *f, const char *name, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A daemon-wide metric: one sample, no labels. */
+static void metric_value(FILE *f, const char *name, const char *type,
+			 const char *help, uint64_t value)
+{
+	metric_head(f, name, type, help);
+	fprintf(f, "%s %" PRIu64 "\n", name, value);
+}
+
 static void metric_labels(FILE *f, const char *name, const struct snap *s)
 {
 	fprintf(f, "%s{snapshot=\"", name);
@@ -83,22 +91,22 @@ static void render_metrics(void *userdata, FILE *f)
 		metric_labels(f, "snapmgr_snapshot_extends_total", d->snaps[i]);
 		fprintf(f, " %u\n", d->snaps[i]->extends);
 	}
-	metric_head(f, "snapmgr_snapshots", "gauge", "Snapshots watched.");
-	fprintf(f, "snapmgr_snapshots %zu\n", d->n_snaps);
-	metric_head(f, "snapmgr_extends_total", "counter", "COW extensions made.");
-	fprintf(f, "snapmgr_extends_total %" PRIu64 "\n", d->extends_total);
-	metric_head(f, "snapmgr_extend_failures_total", "counter", "COW extensions that failed.");
-	fprintf(f, "snapmgr_extend_failures_total %" PRIu64 "\n", d->extend_failures);
-	metric_head(f, "snapmgr_alerts_total", "counter", "Alerts raised.");
-	fprintf(f, "snapmgr_alerts_total %" PRIu64 "\n", d->alerts_total);
-	metric_head(f, "snapmgr_invalidations_total", "counter", "Snapshots seen turning invalid.");
-	fprintf(f, "snapmgr_invalidations_total %" PRIu64 "\n", d->invalidations);
-	metric_head(f, "snapmgr_merges_finalised_total", "counter", "Merges of ours finalised.");
-	fprintf(f, "snapmgr_merges_finalised_total %" PRIu64 "\n", d->merges_finalised);
-	metric_head(f, "snapmgr_scans_total", "counter", "Rescans of all dm devices.");
-	fprintf(f, "snapmgr_scans_total %" PRIu64 "\n", d->scans);
-	metric_head(f, "snapmgr_samples_total", "counter", "Status reads of one snapshot.");
-	fprintf(f, "snapmgr_samples_total %" PRIu64 "\n", d->samples);
+	metric_value(f, "snapmgr_snapshots", "gauge", "Snapshots watched.",
+		     d->n_snaps);
+	metric_value(f, "snapmgr_extends_total", "counter",
+		     "COW extensions made.", d->extends_total);
+	metric_value(f, "snapmgr_extend_failures_total", "counter",
+		     "COW extensions that failed.", d->extend_failures);
+	metric_value(f, "snapmgr_alerts_total", "counter", "Alerts raised.",
+		     d->alerts_total);
+	metric_value(f, "snapmgr_invalidations_total", "counter",
+		     "Snapshots seen turning invalid.", d->invalidations);
+	metric_value(f, "snapmgr_merges_finalised_total", "counter",
+		     "Merges of ours finalised.", d->merges_finalised);
+	metric_value(f, "snapmgr_scans_total", "counter",
+		     "Rescans of all dm devices.", d->scans);
+	metric_value(f, "snapmgr_samples_total", "counter",
+		     "Status reads of one snapshot.", d->samples);
 }
 
 void apply_metrics(struct daemon *d)
