@@ -3,8 +3,10 @@
  * Child processes of the loop: alert_command, lvextend, merge
  * finalisation (a forked copy of the daemon calling libsnapmgr, because it
  * takes the lock snapctl holds, maybe for seconds). The loop never waits
- * for one: their exit is an sd-event child source. One that overstays its time limit gets SIGTERM, then
- * SIGKILL 5 s later, so a hung alert script cannot pile up processes.
+ * for one: their exit is an sd-event child source. Each child leads its
+ * own process group; one that overstays its time limit gets SIGTERM, then
+ * SIGKILL 5 s later, and so does all it started, so a hung alert script
+ * cannot pile up processes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,12 +20,11 @@
 
 #define KILL_GRACE_USEC (5 * USEC_PER_SEC)
 
-/* The time limit of one child: a timer that owns nothing but a pid. */
+/* The time limit of one child: the userdata of a timer. */
 struct deadline {
 	struct daemon *d;
-	pid_t pid;
+	pid_t pid; /* and process group */
 	bool termed;
-	sd_event_source *timer;
 };
 
 static int deadline_fired(sd_event_source *src, uint64_t usec _unused_,
