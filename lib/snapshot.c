@@ -333,8 +333,8 @@ fail:
  * merge_failed and merging, so status says so and snapmgrd finishes them.
  */
 static int add_record_only(struct snapmgr_ctx *ctx,
-			     struct snapmgr_snapshot **list, size_t *n_snaps,
-			     size_t cap, struct snapmgr_snapshot ***ret_list)
+			   struct snapmgr_snapshot **list, size_t *n_snaps,
+			   size_t cap, struct snapmgr_snapshot ***ret_list)
 {
 	char **origins = NULL;
 	int r;
