@@ -34,6 +34,11 @@ _public_ int snapmgr_events_open(struct snapmgr_ctx *ctx, int *ret_fd)
 	return 0;
 }
 
+/*
+ * A raw ioctl: libdevmapper's DM_DEVICE_ARM_POLL task runs on its own
+ * private control fd, and arming is per open file, so the fd the caller
+ * polls would never be armed through it.
+ */
 _public_ int snapmgr_events_arm(struct snapmgr_ctx *ctx, int fd)
 {
 	struct dm_ioctl io;
