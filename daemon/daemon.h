@@ -80,7 +80,12 @@ struct daemon {
 	struct metrics *metrics;
 	char *metrics_addr; /* listen_metrics in effect */
 	int dm_fd;
-	sd_event_source *dm_src, *rescan_timer;
+	sd_event_source *dm_src, *rescan_timer, *safety_timer;
+	bool rescan_forced; /* rescan_soon() called: no event filtering */
+	/* every dm device's event number at the last look (watchlist.c) */
+	struct snapmgr_dm_event *dm_seen;
+	size_t n_dm_seen;
+	bool have_dm_seen;
 	struct snap **snaps;
 	size_t n_snaps;
 	bool journal;
@@ -91,6 +96,8 @@ struct daemon {
 	/* counters, for metrics and status */
 	uint64_t scans, samples, extends_total, extend_failures, alerts_total,
 		invalidations, merges_finalised;
+	/* dm wake-ups handled, and snapshots read for their own event alone */
+	uint64_t dm_events, event_reads;
 };
 
 /* log.c */
@@ -159,6 +166,8 @@ void schedule(struct snap *s, double seconds);
 int rescan(struct daemon *d);
 /* A rescan 10 ms from now (one for a burst of calls). */
 void rescan_soon(struct daemon *d);
+/* Drops every watched snapshot, the timers and the event numbers. */
+void watchlist_free(struct daemon *d);
 void snap_free(struct snap *s);
 void apply_policy(struct daemon *d, struct snap *s);
 void notify_status(struct daemon *d);

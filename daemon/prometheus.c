@@ -104,9 +104,14 @@ static void render_metrics(void *userdata, FILE *f)
 	metric_value(f, "snapmgr_merges_finalised_total", "counter",
 		     "Merges of ours finalised.", d->merges_finalised);
 	metric_value(f, "snapmgr_scans_total", "counter",
-		     "Rescans of all dm devices.", d->scans);
+		     "Rescans of all dm devices (new, removed or reloaded devices).", d->scans);
 	metric_value(f, "snapmgr_samples_total", "counter",
 		     "Status reads of one snapshot.", d->samples);
+	metric_value(f, "snapmgr_dm_events_total", "counter",
+		     "Device-mapper wake-ups handled.", d->dm_events);
+	metric_value(f, "snapmgr_event_reads_total", "counter",
+		     "Snapshots read for their own dm event, without a rescan.",
+		     d->event_reads);
 }
 
 void apply_metrics(struct daemon *d)

@@ -57,6 +57,8 @@ json_object *handle_request(void *userdata, const struct request *req)
 	json_object_object_add(info, "watched", json_object_new_int64((int64_t)d->n_snaps));
 	json_object_object_add(info, "scans", json_object_new_uint64(d->scans));
 	json_object_object_add(info, "samples", json_object_new_uint64(d->samples));
+	json_object_object_add(info, "dm_events", json_object_new_uint64(d->dm_events));
+	json_object_object_add(info, "event_reads", json_object_new_uint64(d->event_reads));
 	json_object_object_add(info, "extends", json_object_new_uint64(d->extends_total));
 	json_object_object_add(info, "extend_failures", json_object_new_uint64(d->extend_failures));
 	json_object_object_add(info, "alerts", json_object_new_uint64(d->alerts_total));

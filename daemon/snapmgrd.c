@@ -2,9 +2,10 @@
 /*
  * snapmgrd: watches every dm snapshot on the host and keeps it from filling
  * up. One sd-event loop:
- *  - /dev/mapper/control, armed with DM_DEV_ARM_POLL: a device was created,
- *    removed, reloaded or raised an event (a snapshot was invalidated) ->
- *    rescan the snapshots and read their status;
+ *  - /dev/mapper/control, armed with DM_DEV_ARM_POLL: a device raised an
+ *    event (a snapshot was invalidated) -> read the snapshots whose event
+ *    number moved; a device was created, removed or reloaded -> rescan the
+ *    snapshots and read their status (watchlist.c);
  *  - one timer per snapshot, whose interval follows the fill rate
  *    (predict.c) so a threshold crossing is seen within --min-interval;
  *  - actions from the policy (snapmgrd.conf(5)): extend COW files, extend
@@ -233,11 +234,8 @@ out:
 	d.server = server_free(d.server);
 	d.metrics = metrics_stop(d.metrics);
 	free(d.metrics_addr);
-	for (size_t i = 0; i < d.n_snaps; i++)
-		snap_free(d.snaps[i]);
-	free(d.snaps);
+	watchlist_free(&d);
 	sd_event_source_disable_unref(d.dm_src);
-	sd_event_source_disable_unref(d.rescan_timer);
 	if (d.dm_fd >= 0)
 		close(d.dm_fd);
 	if (lfd >= 0)

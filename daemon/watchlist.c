@@ -2,9 +2,11 @@
 /*
  * Which snapshots are watched. /dev/mapper/control, armed with
  * DM_DEV_ARM_POLL, becomes readable when any dm device is created,
- * removed, reloaded or raises an event (an invalidated snapshot does); the
- * daemon then rescans every snapshot on the host (ours, lvm2's, others')
- * and looks at each at once.
+ * removed, renamed, given a new table or raises an event (an invalidated
+ * snapshot does). The daemon then lists every device's event number
+ * (one ioctl): when only event numbers moved, it reads just the snapshots
+ * whose number moved; otherwise (names changed, or no number moved: a new
+ * table) it rescans every snapshot on the host (ours, lvm2's, others').
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,12 +87,30 @@ static bool snap_busy(const struct snap *s)
 	return s->extend_pid || s->finish_pid;
 }
 
+/* Keeps v (every device's event number now) as the base for the next look. */
+static void remember_events(struct daemon *d, struct snapmgr_dm_event *v, size_t n,
+			    bool valid)
+{
+	snapmgr_events_list_free(d->dm_seen, d->n_dm_seen);
+	d->dm_seen = v;
+	d->n_dm_seen = n;
+	d->have_dm_seen = valid;
+}
+
 int rescan(struct daemon *d)
 {
 	struct snapmgr_snapshot **list = NULL;
-	size_t kept = 0;
+	struct snapmgr_dm_event *events = NULL;
+	size_t kept = 0, n_events = 0;
 	int r;
 
+	/*
+	 * Event numbers first: an event after this point moves a number past
+	 * what is remembered, and the scan below reads the device anyway.
+	 */
+	r = snapmgr_events_list(d->ctx, &events, &n_events);
+	remember_events(d, events, n_events, r >= 0);
+	d->rescan_forced = false;
 	r = snapmgr_snapshot_list(d->ctx, &list);
 	d->scans++;
 	if (r < 0) {
@@ -133,14 +153,89 @@ int rescan(struct daemon *d)
 	return 0;
 }
 
-static int rescan_timer_cb(sd_event_source *src _unused_, uint64_t usec _unused_,
+/*
+ * A look after an event batch shortly follows a table change that came with
+ * it unseen: a batch where numbers moved may also have held a new table.
+ */
+#define SAFETY_RESCAN_USEC (10 * USEC_PER_SEC)
+
+static int safety_timer_cb(sd_event_source *src _unused_, uint64_t usec _unused_,
 			   void *userdata)
 {
 	rescan(userdata);
 	return 0;
 }
 
-void rescan_soon(struct daemon *d)
+static void safety_rescan_later(struct daemon *d)
+{
+	int enabled = 0;
+
+	if (!d->safety_timer) {
+		if (sd_event_add_time_relative(d->ev, &d->safety_timer,
+					       CLOCK_MONOTONIC, SAFETY_RESCAN_USEC,
+					       USEC_PER_SEC, safety_timer_cb, d) >= 0)
+			sd_event_source_set_description(d->safety_timer, "safety-rescan");
+		return;
+	}
+	if (sd_event_source_get_enabled(d->safety_timer, &enabled) >= 0 && enabled)
+		return; /* one is due already */
+	sd_event_source_set_time_relative(d->safety_timer, SAFETY_RESCAN_USEC);
+	sd_event_source_set_enabled(d->safety_timer, SD_EVENT_ONESHOT);
+}
+
+/*
+ * After a dm wake-up: reads only the snapshots whose event number moved,
+ * or rescans when that cannot tell what happened. Returns whether it
+ * handled the batch without a rescan.
+ */
+static bool read_moved(struct daemon *d)
+{
+	struct snapmgr_dm_event *now = NULL;
+	size_t n = 0, moved = 0;
+
+	if (!d->have_dm_seen || snapmgr_events_list(d->ctx, &now, &n) < 0)
+		return false;
+	if (n != d->n_dm_seen)
+		goto rescan; /* created or removed */
+	for (size_t i = 0; i < n; i++) {
+		/* Both sorted by name: the same names pair up in order. */
+		if (strcmp(now[i].name, d->dm_seen[i].name) != 0)
+			goto rescan; /* renamed, or one went as another came */
+		if (now[i].event_nr != d->dm_seen[i].event_nr)
+			moved++;
+	}
+	if (moved == 0)
+		goto rescan; /* a new table somewhere */
+	for (size_t i = 0; i < n; i++) {
+		struct snap *s;
+
+		if (now[i].event_nr == d->dm_seen[i].event_nr)
+			continue;
+		s = find_snap(d, now[i].name);
+		if (s && s->seen) {
+			d->event_reads++;
+			sample(s);
+		}
+	}
+	remember_events(d, now, n, true);
+	safety_rescan_later(d);
+	return true;
+rescan:
+	snapmgr_events_list_free(now, n);
+	return false;
+}
+
+static int rescan_timer_cb(sd_event_source *src _unused_, uint64_t usec _unused_,
+			   void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (d->rescan_forced || !read_moved(d))
+		rescan(d);
+	return 0;
+}
+
+static void look_soon(struct daemon *d)
 {
 	if (!d->rescan_timer) {
 		if (sd_event_add_time_relative(d->ev, &d->rescan_timer,
@@ -153,14 +248,34 @@ void rescan_soon(struct daemon *d)
 	}
 }
 
+void rescan_soon(struct daemon *d)
+{
+	d->rescan_forced = true;
+	look_soon(d);
+}
+
 int dm_event_cb(sd_event_source *src _unused_, int fd, uint32_t revents _unused_,
 		void *userdata)
 {
 	struct daemon *d = userdata;
 
-	/* Re-arm first, so nothing that happens during the scan is missed. */
+	/* Re-arm first, so nothing that happens during the look is missed. */
 	if (snapmgr_events_arm(d->ctx, fd) < 0)
 		log_d(d, LOG_ERR, "cannot re-arm the dm event poll");
-	rescan_soon(d);
+	d->dm_events++;
+	look_soon(d);
 	return 0;
+}
+
+void watchlist_free(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_snaps; i++)
+		snap_free(d->snaps[i]);
+	free(d->snaps);
+	d->snaps = NULL;
+	d->n_snaps = 0;
+	sd_event_source_disable_unref(d->rescan_timer);
+	sd_event_source_disable_unref(d->safety_timer);
+	d->rescan_timer = d->safety_timer = NULL;
+	remember_events(d, NULL, 0, false);
 }

@@ -52,7 +52,7 @@ void dm_setup(struct snapmgr_ctx *ctx)
 		dm_udev_set_sync_support(0);
 }
 
-static int task_errno(struct dm_task *dmt)
+int task_errno(struct dm_task *dmt)
 {
 	int e = dm_task_get_errno(dmt);
 
@@ -78,13 +78,6 @@ void strv_free(char **v)
 		free(*p);
 	free(v);
 }
-
-static void dm_task_destroyp(struct dm_task **t)
-{
-	if (*t)
-		dm_task_destroy(*t);
-}
-#define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
 
 static int device_get(struct snapmgr_ctx *ctx, const char *name, dev_t devnum,
 		      bool status, struct dm_device **ret)

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <libdevmapper.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,6 +33,23 @@ static inline void dm_device_freep(struct dm_device **d)
 	dm_device_free(*d);
 }
 #define _cleanup_dm_device_ _cleanup_(dm_device_freep)
+
+static inline void dm_task_destroyp(struct dm_task **t)
+{
+	if (*t)
+		dm_task_destroy(*t);
+}
+#define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
+
+/* A failed task's -errno: dm_task_get_errno(), else -EIO. */
+int task_errno(struct dm_task *dmt);
+
+/*
+ * dm_task_get_names()'s list as (name, event number) pairs sorted by name
+ * (lib/dm-events.c); the list must carry event numbers (dm 4.37+).
+ */
+int dm_names_to_events(const struct dm_names *names,
+		       struct snapmgr_dm_event **ret, size_t *ret_n);
 
 /* Routes libdevmapper's own messages into ctx's log function. */
 void dm_setup(struct snapmgr_ctx *ctx);

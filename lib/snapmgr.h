@@ -244,6 +244,21 @@ int snapmgr_snapshot_to_json(const struct snapmgr_snapshot *s,
 int snapmgr_events_open(struct snapmgr_ctx *ctx, int *ret_fd);
 int snapmgr_events_arm(struct snapmgr_ctx *ctx, int fd);
 
+/*
+ * Every dm device's name and event number, sorted by name, from one
+ * DM_LIST_DEVICES ioctl (lib/dm-events.c): after a wake-up, the devices
+ * whose number moved raised an event (an invalidated snapshot does); when
+ * the names are the same and no number moved, a table changed.
+ * -EOPNOTSUPP on kernels before 4.13, whose list has no numbers.
+ */
+struct snapmgr_dm_event {
+	char *name;
+	uint32_t event_nr;
+};
+int snapmgr_events_list(struct snapmgr_ctx *ctx,
+			struct snapmgr_dm_event **ret, size_t *ret_n);
+void snapmgr_events_list_free(struct snapmgr_dm_event *v, size_t n);
+
 /* One snapshot's usage now, in one status ioctl. */
 struct snapmgr_usage {
 	enum snapmgr_state state;
