@@ -13,12 +13,15 @@ static void help(void)
 	       "\n"
 	       "Remove snapshots made by snapctl. A COW file snapctl created is deleted;\n"
 	       "a COW device given with --cow is left as it is. The origin keeps working at\n"
-	       "/dev/mapper/NAME.\n"
+	       "/dev/mapper/NAME, unless --release removes it.\n"
 	       "\n"
 	       "Options:\n"
 	       "     --force    remove even when the snapshot is open: its users get I/O errors\n"
 	       "     --unwrap   when the last snapshot goes, turn the origin back into a plain\n"
 	       "                linear mapping of its device\n"
+	       "     --release  when the last snapshot goes, remove the origin's device-mapper\n"
+	       "                device and snapctl's record of it: only the raw device is left\n"
+	       "                (refused while the origin is open)\n"
 	       " -h, --help     display this help\n"
 	       "\n"
 	       "For more details see snapctl(8).\n");
@@ -26,10 +29,11 @@ static void help(void)
 
 static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 {
-	enum { OPT_FORCE = 0x100, OPT_UNWRAP };
+	enum { OPT_FORCE = 0x100, OPT_UNWRAP, OPT_RELEASE };
 	static const struct option options[] = {
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "unwrap", no_argument, NULL, OPT_UNWRAP },
+		{ "release", no_argument, NULL, OPT_RELEASE },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -40,6 +44,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		switch (c) {
 		case OPT_FORCE: flags |= SNAPMGR_REMOVE_FORCE; break;
 		case OPT_UNWRAP: flags |= SNAPMGR_REMOVE_UNWRAP; break;
+		case OPT_RELEASE: flags |= SNAPMGR_REMOVE_RELEASE; break;
 		case 'h': help(); return EXIT_OK;
 		default: return usage_error("remove", "bad option");
 		}

@@ -394,6 +394,8 @@ int snapmgr_create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *op
 enum {
 	SNAPMGR_REMOVE_FORCE = 1 << 0,  /* even when open: holders get EIO */
 	SNAPMGR_REMOVE_UNWRAP = 1 << 1, /* last one: origin back to linear */
+	/* last one: the origin's dm device and record go (refused when open) */
+	SNAPMGR_REMOVE_RELEASE = 1 << 2,
 };
 int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snapshot, unsigned flags);
 

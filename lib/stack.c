@@ -462,6 +462,34 @@ _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
 	return create_locked(ctx, o);
 }
 
+/*
+ * The last snapshot is gone: the origin becomes a plain linear mapping of
+ * its device again and the -real device goes. Each step is skipped when it
+ * is done already, so a re-run after a crash finishes the job.
+ */
+static int unwrap_origin(struct snapmgr_ctx *ctx, const char *origin,
+			 json_object *rec, const struct dm_device *origdev,
+			 int *fp)
+{
+	char realname[SNAPMGR_NAME_MAX + 8], params[64];
+	int r;
+
+	fault_point(ctx, "remove", fp);
+	real_name(origin, realname);
+	snprintf(params, sizeof(params), "%s 0", json_get_string(rec, "devnum"));
+	if (origdev && streq(origdev->target_type, "snapshot-origin")) {
+		r = dm_reload(ctx, origin, "linear",
+			      (uint64_t)json_get_int(rec, "sectors"), params);
+		if (r >= 0)
+			r = dm_resume(ctx, origin);
+		if (r < 0)
+			return r;
+		fault_point(ctx, "remove", fp);
+	}
+	r = dm_remove(ctx, realname);
+	return r == -ENXIO ? 0 : r;
+}
+
 static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 			 unsigned flags)
 {
@@ -469,6 +497,7 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 	_cleanup_dm_device_ struct dm_device *snapdev = NULL, *origdev = NULL;
 	json_object *rec = NULL, *entry, *arr;
 	size_t idx;
+	bool last;
 	int fp = 0, r;
 
 	r = dm_lookup(ctx, snap, &snapdev);
@@ -503,6 +532,20 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 		r = snapmgr_error(ctx, -EBUSY,
 				  "is in use (mounted or open); unmount it, or use --force");
 		goto out;
+	}
+	last = json_object_array_length(json_object_object_get(rec, "snapshots")) == 1;
+	if (last && (flags & SNAPMGR_REMOVE_RELEASE)) {
+		_cleanup_dm_device_ struct dm_device *o = NULL;
+
+		r = dm_lookup(ctx, origin, &o);
+		if (r < 0)
+			goto out;
+		if (o && o->open_count > 0) {
+			r = snapmgr_error(ctx, -EBUSY,
+					  "origin %s is in use (mounted or open); unmount it, or use --unwrap",
+					  origin);
+			goto out;
+		}
 	}
 	json_set_string(entry, "state", "removing");
 	r = record_save(ctx, origin, rec);
@@ -551,35 +594,34 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 	r = cow_release(ctx, entry, "remove", &fp);
 	if (r < 0)
 		goto out;
-	arr = json_object_object_get(rec, "snapshots");
-	json_object_array_del_idx(arr, idx, 1);
-	r = record_save(ctx, origin, rec);
-	if (r < 0)
-		goto out;
-
-	if ((flags & SNAPMGR_REMOVE_UNWRAP) && json_object_array_length(arr) == 0) {
-		char realname[SNAPMGR_NAME_MAX + 8], params[64];
-
-		fault_point(ctx, "remove", &fp);
-
-		real_name(origin, realname);
-		snprintf(params, sizeof(params), "%s 0", json_get_string(rec, "devnum"));
-		if (origdev && streq(origdev->target_type, "snapshot-origin")) {
-			r = dm_reload(ctx, origin, "linear", (uint64_t)json_get_int(rec, "sectors"), params);
-			if (r >= 0)
-				r = dm_resume(ctx, origin);
-			if (r < 0)
-				goto out;
-			fault_point(ctx, "remove", &fp);
-		}
-		r = dm_remove(ctx, realname);
-		if (r < 0 && r != -ENXIO)
-			goto out;
-		json_object_object_add(rec, "unwrapped", json_object_new_boolean(true));
-		r = record_save(ctx, origin, rec);
+	/*
+	 * The entry stays ("removing") until the origin is unwrapped or
+	 * released too, so a re-run after a crash finds it and finishes.
+	 */
+	if (last && (flags & (SNAPMGR_REMOVE_UNWRAP | SNAPMGR_REMOVE_RELEASE))) {
+		r = unwrap_origin(ctx, origin, rec, origdev, &fp);
 		if (r < 0)
 			goto out;
 	}
+	if (last && (flags & SNAPMGR_REMOVE_RELEASE)) {
+		r = dm_remove(ctx, origin);
+		if (r == -EBUSY)
+			r = snapmgr_error(ctx, r,
+					  "origin %s was opened meanwhile; it stays as a linear mapping",
+					  origin);
+		if (r < 0 && r != -ENXIO)
+			goto out;
+		fault_point(ctx, "remove", &fp);
+		r = record_delete(ctx, origin);
+		goto out;
+	}
+	arr = json_object_object_get(rec, "snapshots");
+	json_object_array_del_idx(arr, idx, 1);
+	if (last && (flags & SNAPMGR_REMOVE_UNWRAP))
+		json_object_object_add(rec, "unwrapped", json_object_new_boolean(true));
+	r = record_save(ctx, origin, rec);
+	if (r < 0)
+		goto out;
 	r = 0;
 out:
 	json_object_put(rec);
