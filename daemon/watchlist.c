@@ -111,6 +111,9 @@ int rescan(struct daemon *d)
 	r = snapmgr_events_list(d->ctx, &events, &n_events);
 	remember_events(d, events, n_events, r >= 0);
 	d->rescan_forced = false;
+	/* This scan is the safety net a filtered batch asked for. */
+	if (d->safety_timer)
+		sd_event_source_set_enabled(d->safety_timer, SD_EVENT_OFF);
 	r = snapmgr_snapshot_list(d->ctx, &list);
 	d->scans++;
 	if (r < 0) {
@@ -154,8 +157,31 @@ int rescan(struct daemon *d)
 }
 
 /*
- * A look after an event batch shortly follows a table change that came with
- * it unseen: a batch where numbers moved may also have held a new table.
+ * Arms a one-shot timer *src firing usec from now, made on first use; a
+ * timer already armed keeps its time (one look serves a burst of calls).
+ */
+static void arm_oneshot(struct daemon *d, sd_event_source **src, uint64_t usec,
+			uint64_t accuracy, sd_event_time_handler_t cb,
+			const char *description)
+{
+	int enabled = 0;
+
+	if (!*src) {
+		if (sd_event_add_time_relative(d->ev, src, CLOCK_MONOTONIC, usec,
+					       accuracy, cb, d) >= 0)
+			sd_event_source_set_description(*src, description);
+		return;
+	}
+	if (sd_event_source_get_enabled(*src, &enabled) >= 0 && enabled)
+		return;
+	sd_event_source_set_time_relative(*src, usec);
+	sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
+}
+
+/*
+ * When a batch was handled by reading only the devices whose event number
+ * moved, a rescan follows this much later: the same batch may also have
+ * held a new table, which moves no number.
  */
 #define SAFETY_RESCAN_USEC (10 * USEC_PER_SEC)
 
@@ -164,23 +190,6 @@ static int safety_timer_cb(sd_event_source *src _unused_, uint64_t usec _unused_
 {
 	rescan(userdata);
 	return 0;
-}
-
-static void safety_rescan_later(struct daemon *d)
-{
-	int enabled = 0;
-
-	if (!d->safety_timer) {
-		if (sd_event_add_time_relative(d->ev, &d->safety_timer,
-					       CLOCK_MONOTONIC, SAFETY_RESCAN_USEC,
-					       USEC_PER_SEC, safety_timer_cb, d) >= 0)
-			sd_event_source_set_description(d->safety_timer, "safety-rescan");
-		return;
-	}
-	if (sd_event_source_get_enabled(d->safety_timer, &enabled) >= 0 && enabled)
-		return; /* one is due already */
-	sd_event_source_set_time_relative(d->safety_timer, SAFETY_RESCAN_USEC);
-	sd_event_source_set_enabled(d->safety_timer, SD_EVENT_ONESHOT);
 }
 
 /*
@@ -218,7 +227,8 @@ static bool read_moved(struct daemon *d)
 		}
 	}
 	remember_events(d, now, n, true);
-	safety_rescan_later(d);
+	arm_oneshot(d, &d->safety_timer, SAFETY_RESCAN_USEC, USEC_PER_SEC,
+		    safety_timer_cb, "safety-rescan");
 	return true;
 rescan:
 	snapmgr_events_list_free(now, n);
@@ -237,15 +247,8 @@ static int rescan_timer_cb(sd_event_source *src _unused_, uint64_t usec _unused_
 
 static void look_soon(struct daemon *d)
 {
-	if (!d->rescan_timer) {
-		if (sd_event_add_time_relative(d->ev, &d->rescan_timer,
-					       CLOCK_MONOTONIC, RESCAN_DELAY_USEC,
-					       1000, rescan_timer_cb, d) >= 0)
-			sd_event_source_set_description(d->rescan_timer, "rescan");
-	} else if (sd_event_source_get_enabled(d->rescan_timer, NULL) == 0) {
-		sd_event_source_set_time_relative(d->rescan_timer, RESCAN_DELAY_USEC);
-		sd_event_source_set_enabled(d->rescan_timer, SD_EVENT_ONESHOT);
-	}
+	arm_oneshot(d, &d->rescan_timer, RESCAN_DELAY_USEC, 1000, rescan_timer_cb,
+		    "rescan");
 }
 
 void rescan_soon(struct daemon *d)
