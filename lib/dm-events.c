@@ -67,22 +67,31 @@ nomem:
 	return -ENOMEM;
 }
 
-/* Whether this kernel's device list carries event numbers (dm 4.37+). */
+/*
+ * Whether this kernel's device list carries event numbers (dm 4.37+).
+ * Asked once: the daemon lists after every event, and the answer only
+ * changes with the kernel.
+ */
 static bool list_has_event_nr(void)
 {
+	static int known = -1;
 	char version[64];
 	unsigned major, minor;
 
+	if (known >= 0)
+		return known;
 	if (!dm_driver_version(version, sizeof(version)) ||
 	    sscanf(version, "%u.%u", &major, &minor) != 2)
-		return false;
-	return major > 4 || (major == 4 && minor >= 37);
+		return false; /* asked again next time */
+	known = major > 4 || (major == 4 && minor >= 37);
+	return known;
 }
 
 _public_ int snapmgr_events_list(struct snapmgr_ctx *ctx,
 				 struct snapmgr_dm_event **ret, size_t *ret_n)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
+	int r;
 
 	if (!ctx || !ret || !ret_n)
 		return -EINVAL;
@@ -90,15 +99,9 @@ _public_ int snapmgr_events_list(struct snapmgr_ctx *ctx,
 	if (!list_has_event_nr())
 		return snapmgr_error(ctx, -EOPNOTSUPP,
 				     "this kernel's device-mapper lists no event numbers");
-	dmt = dm_task_create(DM_DEVICE_LIST);
-	if (!dmt)
-		return -ENOMEM;
-	if (!dm_task_run(dmt)) {
-		int r = task_errno(dmt);
-
-		return snapmgr_error(ctx, r, "cannot list device-mapper devices: %s",
-				     strerror(-r));
-	}
+	r = dm_list_devices(ctx, &dmt);
+	if (r < 0)
+		return r;
 	return dm_names_to_events(dm_task_get_names(dmt), ret, ret_n);
 }
 

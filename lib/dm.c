@@ -147,13 +147,9 @@ int dm_device_get_by_devnum(struct snapmgr_ctx *ctx, dev_t devnum,
 	return device_get(ctx, NULL, devnum, status, ret);
 }
 
-int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names)
+int dm_list_devices(struct snapmgr_ctx *ctx, struct dm_task **ret)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
-	struct dm_names *names;
-	char **v = NULL;
-	size_t n = 0;
-	unsigned next = 0;
 
 	dmt = dm_task_create(DM_DEVICE_LIST);
 	if (!dmt)
@@ -165,6 +161,22 @@ int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names)
 				     "cannot list device-mapper devices: %s",
 				     strerror(-r));
 	}
+	*ret = TAKE_PTR(dmt);
+	return 0;
+}
+
+int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names)
+{
+	_cleanup_dm_task_ struct dm_task *dmt = NULL;
+	struct dm_names *names;
+	char **v = NULL;
+	size_t n = 0;
+	unsigned next = 0;
+	int r;
+
+	r = dm_list_devices(ctx, &dmt);
+	if (r < 0)
+		return r;
 	names = dm_task_get_names(dmt);
 	v = calloc(1, sizeof(char *));
 	if (!v)

@@ -59,6 +59,8 @@ int dm_device_get(struct snapmgr_ctx *ctx, const char *name, bool status,
 		  struct dm_device **ret);
 int dm_device_get_by_devnum(struct snapmgr_ctx *ctx, dev_t devnum,
 			    bool status, struct dm_device **ret);
+/* A DM_DEVICE_LIST task that ran: dm_task_get_names() reads the list. */
+int dm_list_devices(struct snapmgr_ctx *ctx, struct dm_task **ret);
 /* All device names, NULL-terminated; free with strv_free(). */
 int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names);
 void strv_free(char **v);
