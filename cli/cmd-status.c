@@ -25,7 +25,15 @@ static void help(void)
 	       "For more details see snapctl(8).\n");
 }
 
-static void print_human(const struct snapmgr_snapshot *s)
+/* The module's snapshot_bypass_batching: 1 on, 0 off, -1 no such parameter. */
+static int bypass_batching(struct snapmgr_ctx *ctx)
+{
+	bool on;
+
+	return snapmgr_get_bypass_batching(ctx, &on) < 0 ? -1 : on;
+}
+
+static void print_human(const struct snapmgr_snapshot *s, int batching)
 {
 	uint64_t size, used, meta;
 	const char *v;
@@ -55,6 +63,8 @@ static void print_human(const struct snapmgr_snapshot *s)
 	}
 	else
 		printf("  counters:       - (the loaded dm-snapshot module has none)\n");
+	printf("  batching:       %s\n", batching < 0 ? "- (the loaded dm-snapshot module has none)" :
+						 batching ? "on" : "off");
 }
 
 /*
@@ -112,12 +122,13 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 {
 	struct snapmgr_snapshot **list = NULL;
 	json_object *doc = NULL, *arr = NULL, *extra;
-	int rc = EXIT_OK, r;
+	int rc = EXIT_OK, r, batching;
 
 	r = snapmgr_snapshot_list(ctx, &list);
 	if (r < 0)
 		return fail("status", r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
 	extra = daemon_snapshots();
+	batching = bypass_batching(ctx);
 	if (json) {
 		doc = json_object_new_object();
 		arr = json_object_new_array();
@@ -133,12 +144,14 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 				continue;
 			found = true;
 			if (!json) {
-				print_human(*p);
+				print_human(*p, batching);
 				daemon_print(daemon_snapshot_entry(extra, snapmgr_snapshot_get_name(*p)));
 				continue;
 			}
 			if (snapmgr_snapshot_to_json(*p, &o) == 0) {
 				daemon_merge(o, daemon_snapshot_entry(extra, snapmgr_snapshot_get_name(*p)));
+				json_object_object_add(o, "bypass_batching",
+						       batching < 0 ? NULL : json_object_new_boolean(batching));
 				json_object_array_add(arr, o);
 			}
 		}

@@ -230,6 +230,13 @@ double snapmgr_snapshot_get_fill_percent(const struct snapmgr_snapshot *s);
 bool snapmgr_snapshot_has_counters(const struct snapmgr_snapshot *s);
 const char *snapmgr_snapshot_get_counter(const struct snapmgr_snapshot *s,
 					 const char *key);
+/*
+ * Whether the loaded dm-snapshot module holds bypassed full-chunk writes
+ * until the submitter's plug is released (snapmgr's module, parameter
+ * snapshot_bypass_batching). -ENOENT when the parameter does not exist:
+ * Debian's module, or none loaded.
+ */
+int snapmgr_get_bypass_batching(struct snapmgr_ctx *ctx, bool *ret_on);
 /* The object docs/status.schema.json describes for one snapshot. */
 int snapmgr_snapshot_to_json(const struct snapmgr_snapshot *s,
 			     struct json_object **ret);

@@ -10,7 +10,8 @@
 #                           at least SIZE_MB (brd if vm-run loaded it, else loop)
 #   kt_create NAME TABLE    dmsetup create without udev, node in /dev/mapper
 #   kt_stat NAME KEY        value of KEY in "dmsetup message NAME 0 stats"
-#   kt_done                 exits 0 if every check passed, 1 otherwise
+#   kt_done                 exits 0 if at least one check ran and every check
+#                           passed, 1 otherwise
 #
 # Every dm device a test creates is named with $KT_PREFIX, so leftovers are
 # found and removed.
@@ -90,6 +91,12 @@ kt_init() {
 }
 
 kt_done() {
+	# A test that checked nothing proves nothing: the check that should
+	# have run was skipped or the script went astray.
+	if [ "$KT_CHECKS" -eq 0 ]; then
+		echo "# $KT_NAME: no check ran"
+		exit 1
+	fi
 	if [ "$KT_FAILED" -eq 0 ]; then
 		echo "# $KT_NAME: all $KT_CHECKS checks passed"
 		exit 0
