@@ -491,3 +491,22 @@ oom:
 	json_object_put(arr);
 	return -ENOMEM;
 }
+
+/* Is the file open at fd the one behind the snapshot's COW or origin loop? */
+bool changes_uses_file(const struct snapmgr_changes *c, int fd)
+{
+	const dev_t devs[] = { c->cow_devnum, c->origin_devnum };
+	struct stat st, bst;
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(devs); i++) {
+		_cleanup_free_ char *file = NULL;
+
+		if (blockdev_loop_backing_file(devs[i], &file) == 0 &&
+		    stat(file, &bst) == 0 && bst.st_dev == st.st_dev &&
+		    bst.st_ino == st.st_ino)
+			return true;
+	}
+	return false;
+}

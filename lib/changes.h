@@ -32,6 +32,8 @@ const struct snapmgr_range *changes_ranges(const struct snapmgr_changes *c,
 dev_t changes_origin_devnum(const struct snapmgr_changes *c);
 /* True when d is the snapshot, its origin (table) or its COW. */
 bool changes_uses_devnum(const struct snapmgr_changes *c, dev_t d);
+/* True when the file open at fd backs the snapshot's COW or origin loop. */
+bool changes_uses_file(const struct snapmgr_changes *c, int fd);
 
 /*
  * lib/export.c: does older (a --since snapshot's ranges) cover newer's?

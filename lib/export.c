@@ -342,9 +342,11 @@ _public_ int snapmgr_export(struct snapmgr_ctx *ctx,
 		r = image_open_target(ctx, opts->target, opts->since ? 0 : size, &x.out);
 		if (r < 0)
 			goto out;
-		if (x.out.is_blockdev &&
-		    (changes_uses_devnum(snap, x.out.devnum) ||
-		     (older && changes_uses_devnum(older, x.out.devnum)))) {
+		if ((x.out.is_blockdev &&
+		     (changes_uses_devnum(snap, x.out.devnum) ||
+		      (older && changes_uses_devnum(older, x.out.devnum)))) ||
+		    changes_uses_file(snap, x.out.fd) ||
+		    (older && changes_uses_file(older, x.out.fd))) {
 			r = snapmgr_error(ctx, -EINVAL, "%s is part of the snapshot's own stack", opts->target);
 			goto out;
 		}
