@@ -19,6 +19,9 @@ static const struct cmd *const commands[] = {
 	&cmd_inspect,
 	&cmd_advise,
 	&cmd_check,
+	&cmd_changes,
+	&cmd_export,
+	&cmd_import_diff,
 	NULL,
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "macro.h"
 #include "snapmgr.h"
@@ -25,6 +26,19 @@ extern const struct cmd cmd_merge, cmd_activate;
 extern const struct cmd cmd_inspect;
 extern const struct cmd cmd_advise;
 extern const struct cmd cmd_check;
+extern const struct cmd cmd_changes, cmd_export, cmd_import_diff;
+
+/* Progress of export and import-diff (progress.c). */
+struct snapmgr_transfer_stats;
+struct progress {
+	bool json, bar, drawn;
+	FILE *out;
+};
+/* JSON lines go to stdout, or stderr when the stream itself goes there. */
+void progress_init(struct progress *p, bool json, bool stream_on_stdout);
+void progress_update(void *userdata, const struct snapmgr_transfer_stats *st);
+void progress_finish(struct progress *p, const char *what,
+		     const struct snapmgr_transfer_stats *st);
 
 /* The JSON status document of one snapshot on stdout (cmd-status.c). */
 int print_status_json(struct snapmgr_ctx *ctx, const char *name);

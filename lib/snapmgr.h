@@ -560,6 +560,94 @@ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snapshot);
  */
 int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin, unsigned *ret_failed);
 
+/*
+ * Incremental backups (LIBSNAPMGR_0.2). Changes (lib/changes.c): the
+ * origin extents written since a snapshot was taken, from its persistent
+ * exception store read while it is active (O_DIRECT, read-only), for any
+ * dm snapshot, lvm2's too. Ranges are in bytes, sorted, merged, whole
+ * chunks (granularity) except where the origin ends. A snapshot that is
+ * invalid, overflowed, merging or transient is refused (-ESTALE, -EBUSY,
+ * -EOPNOTSUPP) with snapmgr_get_error() saying "changes unknown: ...".
+ */
+struct snapmgr_changes;
+
+enum snapmgr_changes_format {
+	SNAPMGR_CHANGES_RANGES,   /* docs/changes.schema.json */
+	SNAPMGR_CHANGES_RBD_JSON, /* what `rbd diff --format=json` prints */
+};
+
+int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *snapshot,
+			struct snapmgr_changes **ret);
+struct snapmgr_changes *snapmgr_changes_ref(struct snapmgr_changes *c);
+struct snapmgr_changes *snapmgr_changes_unref(struct snapmgr_changes *c);
+const char *snapmgr_changes_get_snapshot(const struct snapmgr_changes *c);
+/* The snapshot-origin's name, or NULL. */
+const char *snapmgr_changes_get_origin(const struct snapmgr_changes *c);
+uint64_t snapmgr_changes_get_origin_size(const struct snapmgr_changes *c);
+uint64_t snapmgr_changes_get_granularity(const struct snapmgr_changes *c);
+uint64_t snapmgr_changes_get_changed_bytes(const struct snapmgr_changes *c);
+size_t snapmgr_changes_get_range_count(const struct snapmgr_changes *c);
+/* -ENOENT past the last range. */
+int snapmgr_changes_get_range(const struct snapmgr_changes *c, size_t index,
+			      uint64_t *ret_offset, uint64_t *ret_length);
+int snapmgr_changes_to_json(const struct snapmgr_changes *c,
+			    enum snapmgr_changes_format format,
+			    struct json_object **ret);
+
+/*
+ * Export (lib/export.c) copies a snapshot's data out: everything, or with
+ * since (an older snapshot of the same origin) the extents its changes
+ * list, read from snapshot. Into output (a new file, or "-": stdout) or in
+ * place into target (an image file, created sparse for a full export, or
+ * a block device of the origin's size). Import (lib/import-diff.c) applies
+ * an rbd-diff stream (input a file or "-": stdin) to target. On failure
+ * snapmgr_get_error() says why in one line.
+ */
+enum snapmgr_export_format {
+	SNAPMGR_EXPORT_RAW,
+	SNAPMGR_EXPORT_RBD_DIFF, /* Ceph's "rbd diff v1" stream */
+};
+
+struct snapmgr_transfer_stats {
+	uint64_t total_bytes;   /* to go through: image bytes covered */
+	uint64_t done_bytes;    /* of total_bytes, so far */
+	uint64_t bytes_read;    /* read from the snapshot (or the stream) */
+	uint64_t bytes_written; /* data written out (zeros skipped) */
+	uint64_t zero_bytes;    /* runs of zeros: holes, 'z' records */
+	double seconds;
+};
+typedef void (*snapmgr_progress_fn)(void *userdata,
+				    const struct snapmgr_transfer_stats *stats);
+
+struct snapmgr_export_opts {
+	const char *snapshot;
+	const char *since;  /* NULL: a full export */
+	const char *output; /* exactly one of output and target */
+	const char *target;
+	enum snapmgr_export_format format;
+	snapmgr_progress_fn progress; /* about every 256 MiB or second */
+	void *userdata;
+};
+int snapmgr_export(struct snapmgr_ctx *ctx,
+		   const struct snapmgr_export_opts *opts,
+		   struct snapmgr_transfer_stats *ret_stats);
+
+struct snapmgr_import_opts {
+	const char *input;
+	const char *target;
+	const char *expect_from; /* the stream's 'f' name must be this */
+	snapmgr_progress_fn progress;
+	void *userdata;
+};
+/*
+ * -EBADMSG for a corrupt or truncated stream: nothing after the bad
+ * record was written (a stream from a regular file is checked whole
+ * before anything is written).
+ */
+int snapmgr_import_diff(struct snapmgr_ctx *ctx,
+			const struct snapmgr_import_opts *opts,
+			struct snapmgr_transfer_stats *ret_stats);
+
 #ifdef __cplusplus
 }
 #endif
