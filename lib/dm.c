@@ -70,15 +70,6 @@ void dm_device_free(struct dm_device *dev)
 	free(dev);
 }
 
-void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 static int device_get(struct snapmgr_ctx *ctx, const char *name, dev_t devnum,
 		      bool status, struct dm_device **ret)
 {

@@ -51,6 +51,22 @@ int task_errno(struct dm_task *dmt);
 int dm_names_to_events(const struct dm_names *names,
 		       struct snapmgr_dm_event **ret, size_t *ret_n);
 
+/* A snapshot or snapshot-merge device's status line, parsed. */
+struct smdm_snapshot_status {
+	uint64_t used_sectors, total_sectors, metadata_sectors;
+	bool invalid, overflow, merge_failed;
+	bool has_usage; /* the numbers are set (not invalid or overflowed) */
+};
+/*
+ * lib/dm-status.c, whichever backend runs the ioctls. Parses a status line
+ * (logged when it cannot: -EBADMSG).
+ */
+int smdm_parse_snapshot_status(struct snapmgr_ctx *ctx, const char *name,
+			       const char *params, struct smdm_snapshot_status *ret);
+/* -ENXIO when there is no such device, -EBADMSG when it is no snapshot. */
+int smdm_snapshot_status(struct snapmgr_ctx *ctx, const char *name,
+			 struct smdm_snapshot_status *ret);
+
 /* Routes libdevmapper's own messages into ctx's log function. */
 void dm_setup(struct snapmgr_ctx *ctx);
 
@@ -63,7 +79,6 @@ int dm_device_get_by_devnum(struct snapmgr_ctx *ctx, dev_t devnum,
 int dm_list_devices(struct snapmgr_ctx *ctx, struct dm_task **ret);
 /* All device names, NULL-terminated; free with strv_free(). */
 int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names);
-void strv_free(char **v);
 
 /* Create, load and resume in one go; the device is active on success. */
 int dm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <libdevmapper.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,9 +240,7 @@ static int snapshot_build(struct snapmgr_ctx *ctx, const struct dm_device *table
 			  size_t n_origins, bool counters,
 			  struct snapmgr_snapshot **ret)
 {
-	_cleanup_dm_device_ struct dm_device *status = NULL;
-	struct dm_status_snapshot *st = NULL;
-	struct dm_pool *mem;
+	struct smdm_snapshot_status st;
 	struct snapmgr_snapshot *s;
 	dev_t origin_dev, cow_dev;
 	bool merge = streq(table->target_type, "snapshot-merge");
@@ -283,32 +280,23 @@ static int snapshot_build(struct snapmgr_ctx *ctx, const struct dm_device *table
 	(void)blockdev_loop_backing_file(cow_dev, &s->cow_file);
 
 	s->state = merge ? SNAPMGR_STATE_MERGING : SNAPMGR_STATE_ACTIVE;
-	r = dm_device_get(ctx, table->name, true, &status);
-	if (r < 0)
+	r = smdm_snapshot_status(ctx, table->name, &st);
+	if (r == -EBADMSG)
+		r = 0; /* logged; listed without usage */
+	else if (r < 0)
 		goto fail;
-	mem = dm_pool_create("snapmgr-status", 256);
-	if (!mem) {
-		r = -ENOMEM;
-		goto fail;
+	else if (st.merge_failed)
+		s->state = SNAPMGR_STATE_MERGE_FAILED;
+	else if (st.overflow)
+		s->state = SNAPMGR_STATE_OVERFLOW;
+	else if (st.invalid)
+		s->state = SNAPMGR_STATE_INVALID;
+	else if (st.has_usage) {
+		s->has_usage = true;
+		s->used_sectors = st.used_sectors;
+		s->size_sectors = st.total_sectors;
+		s->metadata_sectors = st.metadata_sectors;
 	}
-	if (status->params && dm_get_status_snapshot(mem, status->params, &st)) {
-		if (st->merge_failed)
-			s->state = SNAPMGR_STATE_MERGE_FAILED;
-		else if (st->overflow)
-			s->state = SNAPMGR_STATE_OVERFLOW;
-		else if (st->invalid)
-			s->state = SNAPMGR_STATE_INVALID;
-		else {
-			s->has_usage = true;
-			s->used_sectors = st->used_sectors;
-			s->size_sectors = st->total_sectors;
-			s->metadata_sectors = st->metadata_sectors;
-		}
-	} else {
-		log_warning(ctx, "%s: cannot parse snapshot status '%s'",
-			    table->name, status->params ? status->params : "");
-	}
-	dm_pool_destroy(mem);
 
 	if (counters) {
 		_cleanup_free_ char *reply = NULL;
@@ -332,11 +320,59 @@ fail:
  * back to normal (its COW is still to be released). List them, as
  * merge_failed and merging, so status says so and snapmgrd finishes them.
  */
+static int strdup_or_null(const char *s, char **ret)
+{
+	*ret = NULL;
+	return s && !(*ret = strdup(s)) ? -ENOMEM : 0;
+}
+
+/* Whether list already shows entry e of origin's record. */
+static bool listed(struct snapmgr_snapshot **list, size_t n, const char *origin,
+		   const struct snap_entry *e)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (streq(list[k]->name, e->name))
+			return true;
+		/* Still merging: listed under the origin's name. */
+		if (e->state == SNAP_MERGING && streq(list[k]->name, origin) &&
+		    (list[k]->state == SNAPMGR_STATE_MERGING ||
+		     list[k]->state == SNAPMGR_STATE_MERGE_FAILED))
+			return true;
+	}
+	return false;
+}
+
+static int snapshot_from_record(const struct origin_record *rec,
+				const struct snap_entry *e,
+				struct snapmgr_snapshot **ret)
+{
+	struct snapmgr_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->refcount = 1;
+	s->owner = SNAPMGR_OWNER_SNAPMGR;
+	s->state = e->state == SNAP_MERGE_FAILED ? SNAPMGR_STATE_MERGE_FAILED :
+						    SNAPMGR_STATE_MERGING;
+	s->chunk_sectors = (uint32_t)(e->chunk_size / 512);
+	s->persistent = true;
+	if (strdup_or_null(e->name, &s->name) < 0 || strdup_or_null("", &s->uuid) < 0 ||
+	    strdup_or_null(rec->name, &s->origin) < 0 ||
+	    strdup_or_null(e->cow_device, &s->cow_device) < 0 ||
+	    strdup_or_null(e->cow_file, &s->cow_file) < 0 ||
+	    strdup_or_null(rec->device, &s->origin_device) < 0) {
+		snapshot_free(s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
 static int add_record_only(struct snapmgr_ctx *ctx,
 			   struct snapmgr_snapshot **list, size_t *n_snaps,
 			   size_t cap, struct snapmgr_snapshot ***ret_list)
 {
-	char **origins = NULL;
+	_cleanup_strv_ char **origins = NULL;
 	int r;
 
 	*ret_list = list;
@@ -344,60 +380,29 @@ static int add_record_only(struct snapmgr_ctx *ctx,
 	if (r < 0)
 		return r;
 	for (char **o = origins; *o; o++) {
-		const char *origin = *o;
-		json_object *rec = NULL, *arr;
+		_cleanup_record_ struct origin_record *rec = NULL;
 
-		if (record_load(ctx, origin, &rec) < 0)
+		if (record_load(ctx, *o, &rec) < 0)
 			continue;
-		arr = json_object_object_get(rec, "snapshots");
-		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-			json_object *e = json_object_array_get_idx(arr, i);
-			struct snapmgr_snapshot *s, **nl;
-			const char *name = json_get_string(e, "name");
-			const char *state = json_get_string(e, "state");
-			bool failed = streq(state, "merge_failed");
-			bool merging = streq(state, "merging");
-			bool listed = false;
+		for (size_t i = 0; i < rec->n_snapshots; i++) {
+			const struct snap_entry *e = &rec->snapshots[i];
+			struct snapmgr_snapshot **nl;
 
-			if (!(failed || merging) || !name)
+			if ((e->state != SNAP_MERGING && e->state != SNAP_MERGE_FAILED) ||
+			    listed(list, *n_snaps, *o, e))
 				continue;
-			for (size_t k = 0; k < *n_snaps; k++) {
-				listed |= streq(list[k]->name, name);
-				/* Still merging: listed under the origin's name. */
-				listed |= merging && streq(list[k]->name, origin) &&
-					  (list[k]->state == SNAPMGR_STATE_MERGING ||
-					   list[k]->state == SNAPMGR_STATE_MERGE_FAILED);
-			}
-			if (listed)
-				continue;
-			s = calloc(1, sizeof(*s));
 			nl = realloc(list, (cap + 1) * sizeof(*list));
-			if (!s || !nl) {
-				free(s);
-				json_object_put(rec);
-				strv_free(origins);
+			if (!nl)
 				return -ENOMEM;
-			}
 			list = nl;
 			*ret_list = list;
 			cap++;
-			s->refcount = 1;
-			s->name = strdup(name);
-			s->uuid = strdup("");
-			s->owner = SNAPMGR_OWNER_SNAPMGR;
-			s->state = failed ? SNAPMGR_STATE_MERGE_FAILED : SNAPMGR_STATE_MERGING;
-			s->origin = strdup(origin);
-			s->cow_device = json_get_string(e, "cow_device") ? strdup(json_get_string(e, "cow_device")) : NULL;
-			s->cow_file = json_get_string(e, "cow_file") ? strdup(json_get_string(e, "cow_file")) : NULL;
-			s->origin_device = json_get_string(rec, "device") ? strdup(json_get_string(rec, "device")) : NULL;
-			s->chunk_sectors = (uint32_t)(json_object_get_int64(json_object_object_get(e, "chunk_size")) / 512);
-			s->persistent = true;
-			list[(*n_snaps)++] = s;
-			list[*n_snaps] = NULL;
+			r = snapshot_from_record(rec, e, &list[*n_snaps]);
+			if (r < 0)
+				return r;
+			list[++(*n_snaps)] = NULL;
 		}
-		json_object_put(rec);
 	}
-	strv_free(origins);
 	return 0;
 }
 

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libdevmapper.h>
 #include <linux/dm-ioctl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -60,9 +59,8 @@ _public_ int snapmgr_snapshot_read_usage(struct snapmgr_ctx *ctx,
 					 struct snapmgr_usage *ret)
 {
 	_cleanup_dm_device_ struct dm_device *dev = NULL;
-	struct dm_status_snapshot *st = NULL;
+	struct smdm_snapshot_status st;
 	struct snapmgr_usage u = {};
-	struct dm_pool *mem;
 	int r;
 
 	if (!name || !ret)
@@ -76,26 +74,21 @@ _public_ int snapmgr_snapshot_read_usage(struct snapmgr_ctx *ctx,
 		return -ENXIO; /* no longer a snapshot */
 	u.state = streq(dev->target_type, "snapshot-merge") ?
 			  SNAPMGR_STATE_MERGING : SNAPMGR_STATE_ACTIVE;
-	mem = dm_pool_create("snapmgr-usage", 256);
-	if (!mem)
-		return -ENOMEM;
-	if (!dev->params || !dm_get_status_snapshot(mem, dev->params, &st)) {
-		dm_pool_destroy(mem);
-		return -EBADMSG;
-	}
-	if (st->merge_failed)
+	r = smdm_parse_snapshot_status(ctx, name, dev->params, &st);
+	if (r < 0)
+		return r;
+	if (st.merge_failed)
 		u.state = SNAPMGR_STATE_MERGE_FAILED;
-	else if (st->overflow)
+	else if (st.overflow)
 		u.state = SNAPMGR_STATE_OVERFLOW;
-	else if (st->invalid)
+	else if (st.invalid)
 		u.state = SNAPMGR_STATE_INVALID;
 	else {
 		u.has_usage = true;
-		u.size_bytes = st->total_sectors * 512;
-		u.used_bytes = st->used_sectors * 512;
-		u.metadata_bytes = st->metadata_sectors * 512;
+		u.size_bytes = st.total_sectors * 512;
+		u.used_bytes = st.used_sectors * 512;
+		u.metadata_bytes = st.metadata_sectors * 512;
 	}
-	dm_pool_destroy(mem);
 	*ret = u;
 	return 0;
 }
