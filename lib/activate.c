@@ -41,18 +41,18 @@ static int origin_assemble_merging(struct snapmgr_ctx *ctx,
 				   const struct origin_record *rec,
 				   const struct snap_entry *merging)
 {
-	_cleanup_dm_device_ struct dm_device *real = NULL;
+	_cleanup_smdm_device_ struct smdm_device *real = NULL;
 	char realname[REAL_NAME_MAX], uuid[64], params[128];
 	int r;
 
 	real_name(rec->name, realname);
-	r = dm_lookup(ctx, realname, &real);
+	r = device_lookup(ctx, realname, &real);
 	if (r < 0)
 		return r;
 	if (!real) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", rec->id);
 		snprintf(params, sizeof(params), "%s 0", rec->devnum);
-		r = dm_create(ctx, realname, uuid, "linear", rec->sectors, params);
+		r = smdm_create(ctx, realname, uuid, "linear", rec->sectors, params);
 		if (r < 0)
 			return r;
 	}
@@ -61,30 +61,30 @@ static int origin_assemble_merging(struct snapmgr_ctx *ctx,
 	if (r < 0)
 		return r;
 	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", rec->id);
-	return dm_create(ctx, rec->name, uuid, "snapshot-merge", rec->sectors, params);
+	return smdm_create(ctx, rec->name, uuid, "snapshot-merge", rec->sectors, params);
 }
 
 /* One snapshot device, loaded while the origin is suspended. */
 static int snapshot_activate(struct snapmgr_ctx *ctx, const struct origin_record *rec,
 			     const struct snap_entry *e)
 {
-	_cleanup_dm_device_ struct dm_device *snapdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
 	char uuid[64], params[128];
 	int r;
 
-	r = dm_lookup(ctx, e->name, &snapdev);
+	r = device_lookup(ctx, e->name, &snapdev);
 	if (r < 0 || snapdev)
 		return r;
 	r = snapshot_params(ctx, rec->name, e->cow_device, e->chunk_size, params,
 			    sizeof(params));
 	if (r < 0)
 		return r;
-	r = dm_suspend(ctx, rec->name);
+	r = smdm_suspend(ctx, rec->name);
 	if (r < 0)
 		return r;
 	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s", e->id);
-	r = dm_create(ctx, e->name, uuid, "snapshot", rec->sectors, params);
-	(void)dm_resume(ctx, rec->name);
+	r = smdm_create(ctx, e->name, uuid, "snapshot", rec->sectors, params);
+	(void)smdm_resume(ctx, rec->name);
 	return r;
 }
 
@@ -133,7 +133,7 @@ static int finalise_finished_merge(struct snapmgr_ctx *ctx, const char *origin)
 
 static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 {
-	_cleanup_dm_device_ struct dm_device *origdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	const struct snap_entry *merging;
 	char devs[32], uuid[64], params[128];
@@ -168,7 +168,7 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 		return r;
 
 	merging = record_merging(rec);
-	r = dm_lookup(ctx, origin, &origdev);
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
 		return r;
 	if (rec->n_snapshots == 0 && rec->unwrapped) {
@@ -177,7 +177,7 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 			return 0;
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", rec->id);
 		snprintf(params, sizeof(params), "%s 0", devs);
-		return dm_create(ctx, origin, uuid, "linear", rec->sectors, params);
+		return smdm_create(ctx, origin, uuid, "linear", rec->sectors, params);
 	}
 	if (!origdev && merging)
 		r = origin_assemble_merging(ctx, rec, merging);

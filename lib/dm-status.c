@@ -41,10 +41,10 @@ int smdm_parse_snapshot_status(struct snapmgr_ctx *ctx, const char *name,
 int smdm_snapshot_status(struct snapmgr_ctx *ctx, const char *name,
 			 struct smdm_snapshot_status *ret)
 {
-	_cleanup_dm_device_ struct dm_device *d = NULL;
+	_cleanup_smdm_device_ struct smdm_device *d = NULL;
 	int r;
 
-	r = dm_device_get(ctx, name, true, &d);
+	r = smdm_device_get(ctx, name, true, &d);
 	if (r < 0)
 		return r;
 	if (!streq(d->target_type, "snapshot") &&

@@ -38,18 +38,18 @@ static int merge_load(struct snapmgr_ctx *ctx, const struct origin_record *rec,
 			    params, sizeof(params));
 	if (r < 0)
 		return r;
-	r = dm_reload(ctx, rec->name, "snapshot-merge", rec->sectors, params);
+	r = smdm_reload(ctx, rec->name, "snapshot-merge", rec->sectors, params);
 	if (r < 0)
 		return r;
-	return dm_resume(ctx, rec->name);
+	return smdm_resume(ctx, rec->name);
 }
 
 /* Why snap, which no record lists, cannot be merged. */
 static int merge_unrecorded(struct snapmgr_ctx *ctx, const char *snap)
 {
-	_cleanup_dm_device_ struct dm_device *snapdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
 
-	if (dm_lookup(ctx, snap, &snapdev) == 0 && snapdev)
+	if (device_lookup(ctx, snap, &snapdev) == 0 && snapdev)
 		return snapmgr_error(ctx, -EPERM, "not managed by snapmgr%s",
 				     snapmgr_owner_from_uuid(snapdev->uuid) == SNAPMGR_OWNER_LVM2 ?
 					     "; use lvconvert --merge" : "");
@@ -61,8 +61,8 @@ static int merge_unrecorded(struct snapmgr_ctx *ctx, const char *snap)
  * was deferred, 0 when the record says merging now.
  */
 static int merge_record(struct snapmgr_ctx *ctx, struct origin_record *rec,
-			struct snap_entry *entry, const struct dm_device *origdev,
-			const struct dm_device *snapdev, int *fp)
+			struct snap_entry *entry, const struct smdm_device *origdev,
+			const struct smdm_device *snapdev, int *fp)
 {
 	struct smdm_snapshot_status st;
 	int r;
@@ -99,7 +99,7 @@ int merge_start_locked(struct snapmgr_ctx *ctx, const char *snap,
 		       bool *ret_deferred)
 {
 	_cleanup_free_ char *origin = NULL;
-	_cleanup_dm_device_ struct dm_device *snapdev = NULL, *origdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	struct snap_entry *entry, *other;
 	int fp = 0, r;
@@ -125,10 +125,10 @@ int merge_start_locked(struct snapmgr_ctx *ctx, const char *snap,
 		return snapmgr_error(ctx, -EINVAL, "cannot merge a snapshot in state '%s'",
 				     snap_state_to_string(entry->state));
 
-	r = dm_lookup(ctx, snap, &snapdev);
+	r = device_lookup(ctx, snap, &snapdev);
 	if (r < 0)
 		return r;
-	r = dm_lookup(ctx, origin, &origdev);
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
 		return r;
 	if (!origdev)
@@ -145,25 +145,25 @@ int merge_start_locked(struct snapmgr_ctx *ctx, const char *snap,
 	if (!streq(origdev->target_type, "snapshot-merge")) {
 		/* The kernel hands over only from a suspended snapshot. */
 		if (snapdev) {
-			r = dm_suspend(ctx, snap);
+			r = smdm_suspend(ctx, snap);
 			if (r < 0)
 				return r;
 			fault_point(ctx, "merge", &fp);
 		}
-		r = dm_suspend(ctx, origin);
+		r = smdm_suspend(ctx, origin);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "merge", &fp);
 		r = merge_load(ctx, rec, entry);
 		if (r < 0) {
-			(void)dm_resume(ctx, origin);
+			(void)smdm_resume(ctx, origin);
 			return r;
 		}
 		fault_point(ctx, "merge", &fp);
 	}
 	if (snapdev) {
 		/* Handed over: it would only return I/O errors now. */
-		r = dm_remove(ctx, snap);
+		r = smdm_remove(ctx, snap);
 		if (r < 0 && r != -ENXIO)
 			return r;
 		fault_point(ctx, "merge", &fp);
@@ -219,27 +219,27 @@ static int merge_restore_origin(struct snapmgr_ctx *ctx, const struct origin_rec
 	int r;
 
 	real_name(rec->name, realname);
-	r = dm_suspend(ctx, rec->name);
+	r = smdm_suspend(ctx, rec->name);
 	if (r < 0)
 		return r;
 	fault_point(ctx, "finalise", fp);
 	if (others) {
-		_cleanup_dm_device_ struct dm_device *real = NULL;
+		_cleanup_smdm_device_ struct smdm_device *real = NULL;
 
-		r = dm_device_get(ctx, realname, false, &real);
+		r = smdm_device_get(ctx, realname, false, &real);
 		if (r >= 0) {
 			snprintf(params, sizeof(params), "%u:%u",
 				 major(real->devnum), minor(real->devnum));
-			r = dm_reload(ctx, rec->name, "snapshot-origin", rec->sectors, params);
+			r = smdm_reload(ctx, rec->name, "snapshot-origin", rec->sectors, params);
 		}
 	} else {
 		snprintf(params, sizeof(params), "%s 0", rec->devnum);
-		r = dm_reload(ctx, rec->name, "linear", rec->sectors, params);
+		r = smdm_reload(ctx, rec->name, "linear", rec->sectors, params);
 	}
 	if (r >= 0)
-		r = dm_resume(ctx, rec->name);
+		r = smdm_resume(ctx, rec->name);
 	if (r < 0) {
-		(void)dm_resume(ctx, rec->name);
+		(void)smdm_resume(ctx, rec->name);
 		return r;
 	}
 	fault_point(ctx, "finalise", fp);
@@ -249,14 +249,14 @@ static int merge_restore_origin(struct snapmgr_ctx *ctx, const struct origin_rec
 /* Ends a merge whose COW holds only metadata; no-op if none is running. */
 int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec)
 {
-	_cleanup_dm_device_ struct dm_device *origdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
 	struct snap_entry *entry = record_merging(rec);
 	const char *origin = rec->name;
 	int fp = 0, r;
 
 	if (!entry)
 		return 0;
-	r = dm_lookup(ctx, origin, &origdev);
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
 		return r;
 	/* merge_failed: restored already, or still to be restored below. */
@@ -266,14 +266,14 @@ int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec)
 	if (!origdev)
 		return snapmgr_error(ctx, -ENODEV, "origin %s is not active (run snapctl activate)", origin);
 	if (!streq(origdev->target_type, "snapshot-merge")) {
-		_cleanup_dm_device_ struct dm_device *snapdev = NULL;
+		_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
 
 		/*
 		 * Either the merge never got its table (the snapshot is still
 		 * there: not started), or finalising was cut short after the
 		 * table went back to normal (the snapshot is gone).
 		 */
-		r = dm_lookup(ctx, entry->name, &snapdev);
+		r = device_lookup(ctx, entry->name, &snapdev);
 		if (r < 0)
 			return r;
 		if (snapdev)
@@ -305,7 +305,7 @@ int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec)
 			char realname[REAL_NAME_MAX];
 
 			real_name(origin, realname);
-			r = dm_remove(ctx, realname);
+			r = smdm_remove(ctx, realname);
 			if (r < 0 && r != -ENXIO)
 				return r;
 			rec->unwrapped = true;
@@ -323,7 +323,7 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 				    struct snapmgr_merge_progress *ret)
 {
 	_cleanup_free_ char *origin = NULL;
-	_cleanup_dm_device_ struct dm_device *origdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	struct smdm_snapshot_status st;
 	struct snap_entry *entry;
@@ -332,7 +332,9 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 
 	if (!ctx || !snap || !ret)
 		return -EINVAL;
-	dm_setup(ctx);
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
 	r = record_find_origin_of(ctx, snap, &origin);
 	if (r == -ENOENT) {
 		/* Finalised: the record no longer lists it. */
@@ -356,7 +358,7 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 	}
 	if (entry->state != SNAP_MERGING && entry->state != SNAP_MERGE_FAILED)
 		return snapmgr_error(ctx, -EINVAL, "is not merging");
-	r = dm_device_get(ctx, origin, false, &origdev);
+	r = smdm_device_get(ctx, origin, false, &origdev);
 	if (r < 0)
 		return r;
 	if (!streq(origdev->target_type, "snapshot-merge"))

@@ -189,37 +189,21 @@ static int parse_counters(struct snapmgr_snapshot *s, const char *reply)
  * version when it answers "stats"; Debian's reports 0 and would only log
  * "does not support messages" if asked.
  */
-static bool module_has_counters(void)
+static bool module_has_counters(struct snapmgr_ctx *ctx)
 {
-	struct dm_task *dmt = dm_task_create(DM_DEVICE_LIST_VERSIONS);
-	struct dm_versions *v;
-	unsigned next = 0;
-	bool ours = false;
+	uint32_t v[3];
 
-	if (!dmt)
-		return false;
-	if (!dm_task_run(dmt))
-		goto out;
-	v = dm_task_get_versions(dmt);
-	do {
-		v = (struct dm_versions *)((char *)v + next);
-		if (streq(v->name, "snapshot"))
-			ours = v->version[2] >= 2;
-		next = v->next;
-	} while (next);
-out:
-	dm_task_destroy(dmt);
-	return ours;
+	return smdm_target_version(ctx, "snapshot", v) == 0 && v[2] >= 2;
 }
 
 static void resolve_origin_device(struct snapmgr_ctx *ctx, dev_t real,
 				  char **ret)
 {
-	_cleanup_dm_device_ struct dm_device *d = NULL;
+	_cleanup_smdm_device_ struct smdm_device *d = NULL;
 	dev_t under;
 
 	/* NAME-real (ours) and LV-real (lvm2) are linear over the device. */
-	if (dm_device_get_by_devnum(ctx, real, false, &d) == 0 &&
+	if (smdm_device_get_by_devnum(ctx, real, false, &d) == 0 &&
 	    streq(d->target_type, "linear") && d->target_count == 1) {
 		char devs[32];
 
@@ -235,7 +219,7 @@ static void resolve_origin_device(struct snapmgr_ctx *ctx, dev_t real,
  * Builds the object for one device whose table is a snapshot; origins maps
  * each snapshot-origin's underlying device to its name.
  */
-static int snapshot_build(struct snapmgr_ctx *ctx, const struct dm_device *table,
+static int snapshot_build(struct snapmgr_ctx *ctx, const struct smdm_device *table,
 			  char **origin_names, dev_t *origin_reals,
 			  size_t n_origins, bool counters,
 			  struct snapmgr_snapshot **ret)
@@ -301,7 +285,7 @@ static int snapshot_build(struct snapmgr_ctx *ctx, const struct dm_device *table
 	if (counters) {
 		_cleanup_free_ char *reply = NULL;
 
-		if (dm_message(ctx, table->name, "stats", &reply) == 0 && reply &&
+		if (smdm_message(ctx, table->name, "stats", &reply) == 0 && reply &&
 		    parse_counters(s, reply) < 0)
 			log_warning(ctx, "%s: odd stats reply '%s'", s->name,
 				    reply);
@@ -410,7 +394,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 				   struct snapmgr_snapshot ***ret_list)
 {
 	char **names = NULL;
-	struct dm_device **tables = NULL;
+	struct smdm_device **tables = NULL;
 	char **origin_names = NULL;
 	dev_t *origin_reals = NULL;
 	struct snapmgr_snapshot **list = NULL;
@@ -420,8 +404,10 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 
 	if (!ctx || !ret_list)
 		return -EINVAL;
-	dm_setup(ctx);
-	r = dm_list_names(ctx, &names);
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
+	r = smdm_list_names(ctx, &names);
 	if (r < 0)
 		return r;
 	while (names[n])
@@ -435,7 +421,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = dm_device_get(ctx, names[i], false, &tables[i]);
+		r = smdm_device_get(ctx, names[i], false, &tables[i]);
 		if (r == -ENXIO) /* removed meanwhile */
 			continue;
 		if (r < 0)
@@ -447,7 +433,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 			counters = true;
 	}
 	if (counters)
-		counters = module_has_counters();
+		counters = module_has_counters(ctx);
 	for (size_t i = 0; i < n; i++) {
 		if (!tables[i] || (!streq(tables[i]->target_type, "snapshot") &&
 				   !streq(tables[i]->target_type, "snapshot-merge")))
@@ -468,7 +454,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 out:
 	snapmgr_snapshot_list_free(list);
 	for (size_t i = 0; tables && i < n; i++)
-		dm_device_free(tables[i]);
+		smdm_device_free(tables[i]);
 	free(tables);
 	free(origin_names);
 	free(origin_reals);

@@ -92,10 +92,10 @@ int devnum_string(dev_t d, char buf[32])
 }
 
 /* The dm device, or NULL with 0 when there is none. */
-int dm_lookup(struct snapmgr_ctx *ctx, const char *name,
-		     struct dm_device **ret)
+int device_lookup(struct snapmgr_ctx *ctx, const char *name,
+		     struct smdm_device **ret)
 {
-	int r = dm_device_get(ctx, name, false, ret);
+	int r = smdm_device_get(ctx, name, false, ret);
 
 	if (r == -ENXIO) {
 		*ret = NULL;
@@ -104,7 +104,7 @@ int dm_lookup(struct snapmgr_ctx *ctx, const char *name,
 	return r;
 }
 
-bool uuid_is_ours(const struct dm_device *d, const char *kind)
+bool uuid_is_ours(const struct smdm_device *d, const char *kind)
 {
 	char prefix[32];
 
@@ -121,14 +121,14 @@ int real_name(const char *origin, char buf[REAL_NAME_MAX])
 /* NAME-real and NAME, made or completed. */
 int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp)
 {
-	_cleanup_dm_device_ struct dm_device *real = NULL, *orig = NULL;
+	_cleanup_smdm_device_ struct smdm_device *real = NULL, *orig = NULL;
 	char realname[SNAPMGR_NAME_MAX + 8], uuid[64], params[64];
 	const char *name = rec->name, *id = rec->id, *devs = rec->devnum;
 	uint64_t sectors = rec->sectors;
 	int r;
 
 	real_name(name, realname);
-	r = dm_lookup(ctx, realname, &real);
+	r = device_lookup(ctx, realname, &real);
 	if (r < 0)
 		return r;
 	if (real && !uuid_is_ours(real, "real"))
@@ -136,33 +136,33 @@ int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp)
 	if (!real) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", id);
 		snprintf(params, sizeof(params), "%s 0", devs);
-		r = dm_create(ctx, realname, uuid, "linear", sectors, params);
+		r = smdm_create(ctx, realname, uuid, "linear", sectors, params);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "create", fp);
-		r = dm_device_get(ctx, realname, false, &real);
+		r = smdm_device_get(ctx, realname, false, &real);
 		if (r < 0)
 			return r;
 	}
 	snprintf(params, sizeof(params), "%u:%u", major(real->devnum), minor(real->devnum));
 
-	r = dm_lookup(ctx, name, &orig);
+	r = device_lookup(ctx, name, &orig);
 	if (r < 0)
 		return r;
 	if (orig && !uuid_is_ours(orig, "orig"))
 		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", name);
 	if (!orig) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", id);
-		r = dm_create(ctx, name, uuid, "snapshot-origin", sectors, params);
+		r = smdm_create(ctx, name, uuid, "snapshot-origin", sectors, params);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "create", fp);
 	} else if (streq(orig->target_type, "linear")) {
 		/* Unwrapped earlier (remove --unwrap): wrap it again, live. */
-		r = dm_reload(ctx, name, "snapshot-origin", sectors, params);
+		r = smdm_reload(ctx, name, "snapshot-origin", sectors, params);
 		if (r < 0)
 			return r;
-		r = dm_resume(ctx, name);
+		r = smdm_resume(ctx, name);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "create", fp);
@@ -175,13 +175,13 @@ int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 			   const char *cow_dev, uint64_t chunk, char *buf,
 			   size_t size)
 {
-	_cleanup_dm_device_ struct dm_device *real = NULL;
+	_cleanup_smdm_device_ struct smdm_device *real = NULL;
 	char realname[SNAPMGR_NAME_MAX + 8];
 	dev_t c;
 	int r;
 
 	real_name(origin, realname);
-	r = dm_device_get(ctx, realname, false, &real);
+	r = smdm_device_get(ctx, realname, false, &real);
 	if (r < 0)
 		return r;
 	r = blockdev_devnum(cow_dev, &c);
@@ -194,8 +194,12 @@ int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 
 int op_begin(struct snapmgr_ctx *ctx, int *ret_lock)
 {
+	int r;
+
 	snapmgr_clear_error(ctx);
-	dm_setup(ctx);
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
 	return take_lock(ctx, ret_lock);
 }
 

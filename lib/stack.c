@@ -118,7 +118,7 @@ static int origin_prepare(struct snapmgr_ctx *ctx,
 			  struct origin_record **ret_rec)
 {
 	_cleanup_free_ char *name = NULL, *uuid = NULL, *copy = NULL;
-	_cleanup_dm_device_ struct dm_device *dm = NULL, *dmreal = NULL;
+	_cleanup_smdm_device_ struct smdm_device *dm = NULL, *dmreal = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	char devs[32], real[SNAPMGR_NAME_MAX + 8], id[33];
 	uint64_t size;
@@ -193,14 +193,14 @@ static int origin_prepare(struct snapmgr_ctx *ctx,
 
 	/* First use of this device: nothing may hold it, no name clash. */
 	real_name(name, real);
-	r = dm_lookup(ctx, name, &dm);
+	r = device_lookup(ctx, name, &dm);
 	if (r < 0)
 		return r;
 	if (dm)
 		return snapmgr_error(ctx, -EEXIST,
 				     "origin name '%s' is already taken by a device-mapper device",
 				     name);
-	r = dm_lookup(ctx, real, &dmreal);
+	r = device_lookup(ctx, real, &dmreal);
 	if (r < 0)
 		return r;
 	if (dmreal)
@@ -324,14 +324,14 @@ static int snapshot_load(struct snapmgr_ctx *ctx, const struct origin_record *re
 	if (r < 0)
 		return r;
 	/* Writes in flight to the origin finish before the snapshot exists. */
-	r = dm_suspend(ctx, rec->name);
+	r = smdm_suspend(ctx, rec->name);
 	if (r < 0)
 		return r;
 	fault_point(ctx, "create", fp);
 	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s", entry->id);
-	r = dm_create(ctx, entry->name, uuid, "snapshot", rec->sectors, params);
+	r = smdm_create(ctx, entry->name, uuid, "snapshot", rec->sectors, params);
 	if (r < 0) {
-		(void)dm_resume(ctx, rec->name);
+		(void)smdm_resume(ctx, rec->name);
 		return r;
 	}
 	fault_point(ctx, "create", fp);
@@ -342,7 +342,7 @@ static int create_locked(struct snapmgr_ctx *ctx,
 			 const struct snapmgr_create_opts *o)
 {
 	_cleanup_record_ struct origin_record *rec = NULL;
-	_cleanup_dm_device_ struct dm_device *snapdev = NULL, *origdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
 	struct snap_entry *entry;
 	const char *origin;
 	size_t olen;
@@ -360,7 +360,7 @@ static int create_locked(struct snapmgr_ctx *ctx,
 	(void)parse_devnum(rec->devnum, &origin_dev);
 
 	entry = record_find_snapshot(rec, o->snapshot);
-	r = dm_lookup(ctx, o->snapshot, &snapdev);
+	r = device_lookup(ctx, o->snapshot, &snapdev);
 	if (r < 0)
 		return r;
 	if (entry && entry->state == SNAP_REMOVING)
@@ -405,11 +405,11 @@ static int create_locked(struct snapmgr_ctx *ctx,
 			return r;
 	}
 	/* Resume the origin if an earlier run left it suspended. */
-	r = dm_device_get(ctx, origin, false, &origdev);
+	r = smdm_device_get(ctx, origin, false, &origdev);
 	if (r < 0)
 		return r;
 	if (origdev->suspended) {
-		r = dm_resume(ctx, origin);
+		r = smdm_resume(ctx, origin);
 		if (r < 0)
 			return r;
 	}
@@ -427,7 +427,6 @@ _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
 	if (!ctx || !o || !o->snapshot || !o->origin)
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
-	dm_setup(ctx);
 	r = snapmgr_check_name(ctx, o->snapshot);
 	if (r < 0)
 		return r;
@@ -452,6 +451,9 @@ _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
 	if (!!o->cow_device == !!o->cow_file)
 		return snapmgr_error(ctx, -EINVAL,
 				     "give exactly one of a COW device or a COW file");
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
 	r = take_lock(ctx, &lock);
 	if (r < 0)
 		return r;
@@ -464,7 +466,7 @@ _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
  * is done already, so a re-run after a crash finishes the job.
  */
 static int unwrap_origin(struct snapmgr_ctx *ctx, const struct origin_record *rec,
-			 const struct dm_device *origdev, int *fp)
+			 const struct smdm_device *origdev, int *fp)
 {
 	char realname[SNAPMGR_NAME_MAX + 8], params[64];
 	int r;
@@ -473,19 +475,19 @@ static int unwrap_origin(struct snapmgr_ctx *ctx, const struct origin_record *re
 	real_name(rec->name, realname);
 	snprintf(params, sizeof(params), "%s 0", rec->devnum);
 	if (origdev && streq(origdev->target_type, "snapshot-origin")) {
-		r = dm_reload(ctx, rec->name, "linear", rec->sectors, params);
+		r = smdm_reload(ctx, rec->name, "linear", rec->sectors, params);
 		if (r >= 0)
-			r = dm_resume(ctx, rec->name);
+			r = smdm_resume(ctx, rec->name);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "remove", fp);
 	}
-	r = dm_remove(ctx, realname);
+	r = smdm_remove(ctx, realname);
 	return r == -ENXIO ? 0 : r;
 }
 
 /* Why snap, which has no record, cannot be removed. */
-static int remove_unrecorded(struct snapmgr_ctx *ctx, const struct dm_device *snapdev)
+static int remove_unrecorded(struct snapmgr_ctx *ctx, const struct smdm_device *snapdev)
 {
 	enum snapmgr_owner owner;
 
@@ -502,33 +504,33 @@ static int remove_unrecorded(struct snapmgr_ctx *ctx, const struct dm_device *sn
 
 /* Takes the snapshot device away, the origin suspended around it. */
 static int snapshot_unload(struct snapmgr_ctx *ctx, const char *origin,
-			   const struct dm_device *snapdev, int *fp)
+			   const struct smdm_device *snapdev, int *fp)
 {
-	_cleanup_dm_device_ struct dm_device *origdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
 	int r;
 
 	if (snapdev->open_count > 0) {
 		/* --force: the holder gets I/O errors from now on. */
-		r = dm_reload(ctx, snapdev->name, "error", snapdev->length, "");
+		r = smdm_reload(ctx, snapdev->name, "error", snapdev->length, "");
 		if (r >= 0)
-			r = dm_resume(ctx, snapdev->name);
+			r = smdm_resume(ctx, snapdev->name);
 		if (r < 0)
 			return r;
 	}
-	r = dm_lookup(ctx, origin, &origdev);
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
 		return r;
 	if (origdev) {
-		r = dm_suspend(ctx, origin);
+		r = smdm_suspend(ctx, origin);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "remove", fp);
 	}
-	r = snapdev->open_count > 0 ? dm_remove_deferred(ctx, snapdev->name) :
-				      dm_remove(ctx, snapdev->name);
+	r = snapdev->open_count > 0 ? smdm_remove_deferred(ctx, snapdev->name) :
+				      smdm_remove(ctx, snapdev->name);
 	if (r < 0 && r != -ENXIO) {
 		if (origdev)
-			(void)dm_resume(ctx, origin);
+			(void)smdm_resume(ctx, origin);
 		return r;
 	}
 	fault_point(ctx, "remove", fp);
@@ -539,13 +541,13 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 			 unsigned flags)
 {
 	_cleanup_free_ char *origin = NULL;
-	_cleanup_dm_device_ struct dm_device *snapdev = NULL, *origdev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	struct snap_entry *entry;
 	bool last;
 	int fp = 0, r;
 
-	r = dm_lookup(ctx, snap, &snapdev);
+	r = device_lookup(ctx, snap, &snapdev);
 	if (r < 0)
 		return r;
 	r = record_find_origin_of(ctx, snap, &origin);
@@ -566,9 +568,9 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 				     "is in use (mounted or open); unmount it, or use --force");
 	last = rec->n_snapshots == 1;
 	if (last && (flags & SNAPMGR_REMOVE_RELEASE)) {
-		_cleanup_dm_device_ struct dm_device *o = NULL;
+		_cleanup_smdm_device_ struct smdm_device *o = NULL;
 
-		r = dm_lookup(ctx, origin, &o);
+		r = device_lookup(ctx, origin, &o);
 		if (r < 0)
 			return r;
 		if (o && o->open_count > 0)
@@ -587,11 +589,11 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 		if (r < 0)
 			return r;
 	}
-	r = dm_lookup(ctx, origin, &origdev);
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
 		return r;
 	if (origdev && origdev->suspended) {
-		r = dm_resume(ctx, origin);
+		r = smdm_resume(ctx, origin);
 		if (r < 0)
 			return r;
 	}
@@ -609,7 +611,7 @@ static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 			return r;
 	}
 	if (last && (flags & SNAPMGR_REMOVE_RELEASE)) {
-		r = dm_remove(ctx, origin);
+		r = smdm_remove(ctx, origin);
 		if (r == -EBUSY)
 			return snapmgr_error(ctx, r,
 					     "origin %s was opened meanwhile; it stays as a linear mapping",

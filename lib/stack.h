@@ -20,9 +20,9 @@ void unlockp(int *fd);
 int new_id(char ret[33]);
 int devnum_string(dev_t d, char buf[32]);
 /* The dm device, or *ret = NULL and 0 when there is none. */
-int dm_lookup(struct snapmgr_ctx *ctx, const char *name, struct dm_device **ret);
+int device_lookup(struct snapmgr_ctx *ctx, const char *name, struct smdm_device **ret);
 /* Its UUID is SNAPMGR-<kind>-...: kind is real, orig or snap. */
-bool uuid_is_ours(const struct dm_device *d, const char *kind);
+bool uuid_is_ours(const struct smdm_device *d, const char *kind);
 int real_name(const char *origin, char buf[REAL_NAME_MAX]);
 /* NAME-real and NAME (snapshot-origin), made or completed from the record. */
 int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp);

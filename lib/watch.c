@@ -20,6 +20,9 @@ _public_ int snapmgr_events_open(struct snapmgr_ctx *ctx, int *ret_fd)
 
 	if (!ret_fd)
 		return -EINVAL;
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
 	fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return snapmgr_error(ctx, negative_errno(),
@@ -58,14 +61,14 @@ _public_ int snapmgr_snapshot_read_usage(struct snapmgr_ctx *ctx,
 					 const char *name,
 					 struct snapmgr_usage *ret)
 {
-	_cleanup_dm_device_ struct dm_device *dev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *dev = NULL;
 	struct smdm_snapshot_status st;
 	struct snapmgr_usage u = {};
 	int r;
 
 	if (!name || !ret)
 		return -EINVAL;
-	r = dm_device_get(ctx, name, true, &dev);
+	r = smdm_device_get(ctx, name, true, &dev);
 	if (r < 0)
 		return r;
 	u.event_nr = dev->event_nr;
