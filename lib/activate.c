@@ -70,7 +70,7 @@ static int snapshot_activate(struct snapmgr_ctx *ctx, const struct origin_record
 {
 	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
 	char uuid[64], params[128];
-	int r;
+	int r, k;
 
 	r = device_lookup(ctx, e->name, &snapdev);
 	if (r < 0 || snapdev)
@@ -84,8 +84,21 @@ static int snapshot_activate(struct snapmgr_ctx *ctx, const struct origin_record
 		return r;
 	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s", e->id);
 	r = smdm_create(ctx, e->name, uuid, "snapshot", rec->sectors, params);
-	(void)smdm_resume(ctx, rec->name);
-	return r;
+	/* Resumed whatever happened: the origin must not stay suspended. */
+	k = smdm_resume(ctx, rec->name);
+	return r < 0 ? r : k;
+}
+
+/* An earlier run (of create, or of this) may have stopped with it suspended. */
+static int origin_resume_if_suspended(struct snapmgr_ctx *ctx, const char *origin)
+{
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
+	int r;
+
+	r = smdm_device_get(ctx, origin, false, &origdev);
+	if (r < 0)
+		return r;
+	return origdev->suspended ? smdm_resume(ctx, origin) : 0;
 }
 
 /* Deferred merges start once nothing holds the devices. */
@@ -108,6 +121,26 @@ static int start_pending_merge(struct snapmgr_ctx *ctx, const struct origin_reco
 		return 0;
 	}
 	return 0;
+}
+
+/*
+ * A merge recorded as started whose snapshot device is still there: the
+ * start was cut short (a crash, a failed step) before or after the origin
+ * got its snapshot-merge table; finish it. (With the snapshot gone and the
+ * origin back to normal, it was the finalisation that was cut short:
+ * finalise_finished_merge's job.)
+ */
+static int finish_merge_start(struct snapmgr_ctx *ctx, const char *snap)
+{
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
+	bool deferred = false;
+	int r;
+
+	r = device_lookup(ctx, snap, &snapdev);
+	if (r < 0 || !snapdev)
+		return r;
+	log_notice(ctx, "%s: finishing the start of its merge", snap);
+	return merge_start_locked(ctx, snap, &deferred);
 }
 
 /* A merge that finished while we were away is finalised now. */
@@ -179,9 +212,14 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 		snprintf(params, sizeof(params), "%s 0", devs);
 		return smdm_create(ctx, origin, uuid, "linear", rec->sectors, params);
 	}
+	/*
+	 * While a merge runs, its start and finalisation own the origin's
+	 * table (a linear one means finalising was cut short after the last
+	 * snapshot merged: it must not be wrapped again).
+	 */
 	if (!origdev && merging)
 		r = origin_assemble_merging(ctx, rec, merging);
-	else
+	else if (!merging)
 		r = origin_assemble(ctx, rec, &fp);
 	if (r < 0)
 		return r;
@@ -212,11 +250,19 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 			break;
 		}
 	}
+	r = origin_resume_if_suspended(ctx, origin);
+	if (r < 0)
+		return r;
 	r = record_save(ctx, rec);
 	if (r < 0)
 		return r;
 	if (pending && !merging) {
 		r = start_pending_merge(ctx, rec);
+		if (r < 0)
+			return r;
+	}
+	if (merging && merging->state == SNAP_MERGING) {
+		r = finish_merge_start(ctx, merging->name);
 		if (r < 0)
 			return r;
 	}

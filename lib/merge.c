@@ -246,6 +246,33 @@ static int merge_restore_origin(struct snapmgr_ctx *ctx, const struct origin_rec
 	return 0;
 }
 
+/* Handed over by a start that stopped before removing it: remove it now. */
+static int merge_drop_snapshot(struct snapmgr_ctx *ctx, const char *snap)
+{
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
+	int r;
+
+	r = device_lookup(ctx, snap, &snapdev);
+	if (r < 0 || !snapdev)
+		return r;
+	r = smdm_remove(ctx, snap);
+	return r == -ENXIO ? 0 : r;
+}
+
+/* The last snapshot merged: NAME is linear over its device, NAME-real goes. */
+static int merge_unwrap(struct snapmgr_ctx *ctx, struct origin_record *rec)
+{
+	char realname[REAL_NAME_MAX];
+	int r;
+
+	real_name(rec->name, realname);
+	r = smdm_remove(ctx, realname);
+	if (r < 0 && r != -ENXIO)
+		return r;
+	rec->unwrapped = true;
+	return 0;
+}
+
 /* Ends a merge whose COW holds only metadata; no-op if none is running. */
 int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec)
 {
@@ -278,10 +305,19 @@ int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec)
 			return r;
 		if (snapdev)
 			return -EINPROGRESS;
+		/* Back on its device with no snapshot left: NAME-real goes too. */
+		if (rec->n_snapshots == 1 && streq(origdev->target_type, "linear")) {
+			r = merge_unwrap(ctx, rec);
+			if (r < 0)
+				return r;
+		}
 	} else {
 		struct smdm_snapshot_status st;
 		bool failed, others;
 
+		r = merge_drop_snapshot(ctx, entry->name);
+		if (r < 0)
+			return r;
 		r = smdm_snapshot_status(ctx, origin, &st);
 		if (r < 0)
 			return r;
@@ -302,13 +338,9 @@ int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec)
 		if (failed)
 			return -EIO;
 		if (!others) {
-			char realname[REAL_NAME_MAX];
-
-			real_name(origin, realname);
-			r = smdm_remove(ctx, realname);
-			if (r < 0 && r != -ENXIO)
+			r = merge_unwrap(ctx, rec);
+			if (r < 0)
 				return r;
-			rec->unwrapped = true;
 		}
 	}
 	/* The table is back to normal: release the merged snapshot's COW. */
