@@ -193,17 +193,6 @@ int smdm_setup(struct snapmgr_ctx *ctx)
 	return 0;
 }
 
-void smdm_device_free(struct smdm_device *dev)
-{
-	if (!dev)
-		return;
-	free(dev->name);
-	free(dev->uuid);
-	free(dev->target_type);
-	free(dev->params);
-	free(dev);
-}
-
 /* The kernel's status line of a snapshot target, in its format. */
 static void snapshot_status(const struct fake_dm *d, char *buf, size_t size)
 {
@@ -364,18 +353,28 @@ int smdm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
 	return 0;
 }
 
+/* A step on an existing device: the fault, if any, then the lookup. */
+static int device_step(struct snapmgr_ctx *ctx, const char *what, const char *name,
+		       struct fake_dm **ret)
+{
+	int r = fake_step_begin(what, name);
+
+	if (r == 0 && !(*ret = fake_dm_find(name)))
+		r = -ENXIO;
+	if (r < 0)
+		return snapmgr_error(ctx, r, "%s %s: %s", what, name, strerror(-r));
+	return 0;
+}
+
 int smdm_reload(struct snapmgr_ctx *ctx, const char *name, const char *target,
 		uint64_t length, const char *params)
 {
 	struct fake_dm *d;
 	int r;
 
-	r = fake_step_begin("reload", name);
+	r = device_step(ctx, "reload", name, &d);
 	if (r < 0)
-		return snapmgr_error(ctx, r, "reload %s: %s", name, strerror(-r));
-	d = fake_dm_find(name);
-	if (!d)
-		return snapmgr_error(ctx, -ENXIO, "reload %s: %s", name, strerror(ENXIO));
+		return r;
 	r = table_check(ctx, name, target, length, params);
 	if (r < 0)
 		return r;
@@ -389,12 +388,9 @@ int smdm_suspend(struct snapmgr_ctx *ctx, const char *name)
 	struct fake_dm *d;
 	int r;
 
-	r = fake_step_begin("suspend", name);
+	r = device_step(ctx, "suspend", name, &d);
 	if (r < 0)
-		return snapmgr_error(ctx, r, "suspend %s: %s", name, strerror(-r));
-	d = fake_dm_find(name);
-	if (!d)
-		return snapmgr_error(ctx, -ENXIO, "suspend %s: %s", name, strerror(ENXIO));
+		return r;
 	d->suspended = true;
 	fake_step_end();
 	return 0;
@@ -405,12 +401,9 @@ int smdm_resume(struct snapmgr_ctx *ctx, const char *name)
 	struct fake_dm *d;
 	int r;
 
-	r = fake_step_begin("resume", name);
+	r = device_step(ctx, "resume", name, &d);
 	if (r < 0)
-		return snapmgr_error(ctx, r, "resume %s: %s", name, strerror(-r));
-	d = fake_dm_find(name);
-	if (!d)
-		return snapmgr_error(ctx, -ENXIO, "resume %s: %s", name, strerror(ENXIO));
+		return r;
 	if (d->inactive.set) {
 		d->live = d->inactive;
 		d->inactive.set = false;
@@ -426,12 +419,9 @@ static int remove_one(struct snapmgr_ctx *ctx, const char *name, bool deferred)
 	struct fake_dm *d;
 	int r;
 
-	r = fake_step_begin("remove", name);
+	r = device_step(ctx, "remove", name, &d);
 	if (r < 0)
-		return snapmgr_error(ctx, r, "remove %s: %s", name, strerror(-r));
-	d = fake_dm_find(name);
-	if (!d)
-		return snapmgr_error(ctx, -ENXIO, "remove %s: %s", name, strerror(ENXIO));
+		return r;
 	if (fake_devnum_held(dm_devnum(d), d))
 		return snapmgr_error(ctx, -EBUSY, "remove %s: %s (held by another table)",
 				     name, strerror(EBUSY));

@@ -113,17 +113,6 @@ static int task_errno(struct dm_task *dmt)
 	return e > 0 ? -e : -EIO;
 }
 
-void smdm_device_free(struct smdm_device *dev)
-{
-	if (!dev)
-		return;
-	free(dev->name);
-	free(dev->uuid);
-	free(dev->target_type);
-	free(dev->params);
-	free(dev);
-}
-
 static int device_get(struct snapmgr_ctx *ctx, const char *name, dev_t devnum,
 		      bool status, struct smdm_device **ret)
 {
