@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,193 +21,259 @@
 #include "stack.h"
 
 /* Attaches a COW file again if needed and records its loop device. */
-static int cow_attach(struct snapmgr_ctx *ctx, json_object *entry)
+static int cow_attach(struct snapmgr_ctx *ctx, struct snap_entry *entry)
 {
-	const char *file = json_get_string(entry, "cow_file");
 	_cleanup_free_ char *dev = NULL;
 	int r;
 
-	if (!file)
+	if (!entry->cow_file)
 		return 0;
-	if (loop_find(file, &dev) < 0) {
-		r = loop_attach(ctx, file, &dev);
+	if (loop_find(entry->cow_file, &dev) < 0) {
+		r = loop_attach(ctx, entry->cow_file, &dev);
 		if (r < 0)
 			return r;
 	}
-	json_set_string(entry, "cow_device", dev);
+	return set_string(&entry->cow_device, dev);
+}
+
+/* NAME-real, and NAME as snapshot-merge: the interrupted merge resumes. */
+static int origin_assemble_merging(struct snapmgr_ctx *ctx,
+				   const struct origin_record *rec,
+				   const struct snap_entry *merging)
+{
+	_cleanup_smdm_device_ struct smdm_device *real = NULL;
+	char realname[REAL_NAME_MAX], uuid[64], params[128];
+	int r;
+
+	real_name(rec->name, realname);
+	r = device_lookup(ctx, realname, &real);
+	if (r < 0)
+		return r;
+	if (!real) {
+		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", rec->id);
+		snprintf(params, sizeof(params), "%s 0", rec->devnum);
+		r = smdm_create(ctx, realname, uuid, "linear", rec->sectors, params);
+		if (r < 0)
+			return r;
+	}
+	r = snapshot_params(ctx, rec->name, merging->cow_device, merging->chunk_size,
+			    params, sizeof(params));
+	if (r < 0)
+		return r;
+	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", rec->id);
+	return smdm_create(ctx, rec->name, uuid, "snapshot-merge", rec->sectors, params);
+}
+
+/* One snapshot device, loaded while the origin is suspended. */
+static int snapshot_activate(struct snapmgr_ctx *ctx, const struct origin_record *rec,
+			     const struct snap_entry *e)
+{
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
+	char uuid[64], params[128];
+	int r, k;
+
+	r = device_lookup(ctx, e->name, &snapdev);
+	if (r < 0 || snapdev)
+		return r;
+	r = snapshot_params(ctx, rec->name, e->cow_device, e->chunk_size, params,
+			    sizeof(params));
+	if (r < 0)
+		return r;
+	r = smdm_suspend(ctx, rec->name);
+	if (r < 0)
+		return r;
+	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s", e->id);
+	r = smdm_create(ctx, e->name, uuid, "snapshot", rec->sectors, params);
+	/* Resumed whatever happened: the origin must not stay suspended. */
+	k = smdm_resume(ctx, rec->name);
+	return r < 0 ? r : k;
+}
+
+/* An earlier run (of create, or of this) may have stopped with it suspended. */
+static int origin_resume_if_suspended(struct snapmgr_ctx *ctx, const char *origin)
+{
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
+	int r;
+
+	r = smdm_device_get(ctx, origin, false, &origdev);
+	if (r < 0)
+		return r;
+	return origdev->suspended ? smdm_resume(ctx, origin) : 0;
+}
+
+/* Deferred merges start once nothing holds the devices. */
+static int start_pending_merge(struct snapmgr_ctx *ctx, const struct origin_record *rec)
+{
+	for (size_t i = 0; i < rec->n_snapshots; i++) {
+		const struct snap_entry *e = &rec->snapshots[i];
+		bool deferred = false;
+		int r;
+
+		if (e->state != SNAP_MERGE_PENDING)
+			continue;
+		/* It reads and writes the record itself. */
+		r = merge_start_locked(ctx, e->name, &deferred);
+		if (r < 0)
+			return r;
+		if (deferred)
+			log_notice(ctx, "%s: merge still deferred: the origin or the snapshot is open",
+				   e->name);
+		return 0;
+	}
 	return 0;
+}
+
+/*
+ * A merge recorded as started whose snapshot device is still there: the
+ * start was cut short (a crash, a failed step) before or after the origin
+ * got its snapshot-merge table; finish it. (With the snapshot gone and the
+ * origin back to normal, it was the finalisation that was cut short:
+ * finalise_finished_merge's job.)
+ */
+static int finish_merge_start(struct snapmgr_ctx *ctx, const char *snap)
+{
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
+	bool deferred = false;
+	int r;
+
+	r = device_lookup(ctx, snap, &snapdev);
+	if (r < 0 || !snapdev)
+		return r;
+	log_notice(ctx, "%s: finishing the start of its merge", snap);
+	return merge_start_locked(ctx, snap, &deferred);
+}
+
+/* A merge that finished while we were away is finalised now. */
+static int finalise_finished_merge(struct snapmgr_ctx *ctx, const char *origin)
+{
+	_cleanup_record_ struct origin_record *rec = NULL;
+	int r;
+
+	r = record_load(ctx, origin, &rec);
+	if (r < 0)
+		return r;
+	r = merge_finalise_locked(ctx, rec);
+	if (r == -EINPROGRESS)
+		return 0;
+	if (r == -EIO) {
+		/* Not an activation failure: status reports it as merge_failed. */
+		log_warning(ctx, "origin %s: a merge failed earlier; the origin reads its device as it is ('snapctl remove' releases the snapshot)",
+			    origin);
+		return 0;
+	}
+	return r;
 }
 
 static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 {
-	_cleanup_dm_device_ struct dm_device *origdev = NULL;
-	json_object *rec = NULL, *arr, *merging = NULL;
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
+	_cleanup_record_ struct origin_record *rec = NULL;
+	const struct snap_entry *merging;
 	char devs[32], uuid[64], params[128];
-	const char *path;
+	bool pending;
 	dev_t d;
-	size_t n;
 	int fp = 0, r;
 
 	r = record_load(ctx, origin, &rec);
 	if (r < 0)
 		return r;
 	/* Device numbers change across reboots (loop devices): re-read. */
-	path = json_get_string(rec, "device");
-	r = path ? blockdev_devnum(path, &d) : -EBADMSG;
-	if (r < 0) {
-		r = snapmgr_error(ctx, r, "origin %s: device %s: %s", origin,
-				  path ? path : "(none)", strerror(-r));
-		goto out;
-	}
+	r = blockdev_devnum(rec->device, &d);
+	if (r < 0)
+		return snapmgr_error(ctx, r, "origin %s: device %s: %s", origin,
+				     rec->device, strerror(-r));
 	devnum_string(d, devs);
-	json_set_string(rec, "devnum", devs);
+	r = set_string(&rec->devnum, devs);
+	if (r < 0)
+		return r;
 
-	arr = json_object_object_get(rec, "snapshots");
-	n = arr ? json_object_array_length(arr) : 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-		const char *st = json_get_string(e, "state");
+	for (size_t i = 0; i < rec->n_snapshots; i++) {
+		struct snap_entry *e = &rec->snapshots[i];
 
-		if (streq(st, "merging") || streq(st, "merge_failed"))
-			merging = e;
-		if (!streq(st, "creating") && !streq(st, "removing")) {
+		if (e->state != SNAP_CREATING && e->state != SNAP_REMOVING) {
 			r = cow_attach(ctx, e);
 			if (r < 0)
-				goto out;
+				return r;
 		}
 	}
-	r = record_save(ctx, origin, rec);
+	r = record_save(ctx, rec);
 	if (r < 0)
-		goto out;
+		return r;
 
-	r = dm_lookup(ctx, origin, &origdev);
+	merging = record_merging(rec);
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
-		goto out;
-	if (n == 0 && json_object_get_boolean(json_object_object_get(rec, "unwrapped"))) {
+		return r;
+	if (rec->n_snapshots == 0 && rec->unwrapped) {
 		/* No snapshot: a plain linear mapping keeps the name working. */
-		if (!origdev) {
-			snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s",
-				 json_get_string(rec, "id"));
-			snprintf(params, sizeof(params), "%s 0", devs);
-			r = dm_create(ctx, origin, uuid, "linear",
-				      (uint64_t)json_get_int(rec, "sectors"), params);
-		}
-		goto out;
+		if (origdev)
+			return 0;
+		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", rec->id);
+		snprintf(params, sizeof(params), "%s 0", devs);
+		return smdm_create(ctx, origin, uuid, "linear", rec->sectors, params);
 	}
-	if (!origdev && merging) {
-		char realname[REAL_NAME_MAX];
-		_cleanup_dm_device_ struct dm_device *real = NULL;
-
-		/* The interrupted merge resumes as the origin comes up. */
-		real_name(origin, realname);
-		r = dm_lookup(ctx, realname, &real);
-		if (r < 0)
-			goto out;
-		if (!real) {
-			snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s",
-				 json_get_string(rec, "id"));
-			snprintf(params, sizeof(params), "%s 0", devs);
-			r = dm_create(ctx, realname, uuid, "linear",
-				      (uint64_t)json_get_int(rec, "sectors"), params);
-			if (r < 0)
-				goto out;
-		}
-		r = snapshot_params(ctx, origin, json_get_string(merging, "cow_device"),
-				    (uint64_t)json_get_int(merging, "chunk_size"),
-				    params, sizeof(params));
-		if (r < 0)
-			goto out;
-		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s",
-			 json_get_string(rec, "id"));
-		r = dm_create(ctx, origin, uuid, "snapshot-merge",
-			      (uint64_t)json_get_int(rec, "sectors"), params);
-		if (r < 0)
-			goto out;
-	} else {
-		r = origin_assemble(ctx, origin, rec, &fp);
-		if (r < 0)
-			goto out;
-	}
+	/*
+	 * While a merge runs, its start and finalisation own the origin's
+	 * table (a linear one means finalising was cut short after the last
+	 * snapshot merged: it must not be wrapped again).
+	 */
+	if (!origdev && merging)
+		r = origin_assemble_merging(ctx, rec, merging);
+	else if (!merging)
+		r = origin_assemble(ctx, rec, &fp);
+	if (r < 0)
+		return r;
 
 	/* Every other snapshot, loaded while the origin is suspended. */
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-		const char *name = json_get_string(e, "name");
-		const char *st = json_get_string(e, "state");
-		_cleanup_dm_device_ struct dm_device *snapdev = NULL;
+	pending = false;
+	for (size_t i = 0; i < rec->n_snapshots; i++) {
+		const struct snap_entry *e = &rec->snapshots[i];
 
-		if (!streq(st, "active") && !streq(st, "merge_pending")) {
-			if (streq(st, "creating") || streq(st, "removing"))
-				log_warning(ctx, "%s: was being %s when it stopped; run 'snapctl %s %s' again",
-					    name, streq(st, "creating") ? "created" : "removed",
-					    streq(st, "creating") ? "create" : "remove", name);
-			continue;
+		switch (e->state) {
+		case SNAP_MERGE_PENDING:
+			pending = true;
+			_fallthrough_;
+		case SNAP_ACTIVE:
+			r = snapshot_activate(ctx, rec, e);
+			if (r < 0)
+				return r;
+			break;
+		case SNAP_CREATING:
+		case SNAP_REMOVING:
+			log_warning(ctx, "%s: was being %s when it stopped; run 'snapctl %s %s' again",
+				    e->name, e->state == SNAP_CREATING ? "created" : "removed",
+				    e->state == SNAP_CREATING ? "create" : "remove", e->name);
+			break;
+		case SNAP_MERGING:
+		case SNAP_MERGE_FAILED:
+		case _SNAP_STATE_MAX:
+			break;
 		}
-		r = dm_lookup(ctx, name, &snapdev);
-		if (r < 0)
-			goto out;
-		if (snapdev)
-			continue;
-		r = snapshot_params(ctx, origin, json_get_string(e, "cow_device"),
-				    (uint64_t)json_get_int(e, "chunk_size"), params,
-				    sizeof(params));
-		if (r < 0)
-			goto out;
-		r = dm_suspend(ctx, origin);
-		if (r < 0)
-			goto out;
-		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s",
-			 json_get_string(e, "id"));
-		r = dm_create(ctx, name, uuid, "snapshot",
-			      (uint64_t)json_get_int(rec, "sectors"), params);
-		(void)dm_resume(ctx, origin);
-		if (r < 0)
-			goto out;
 	}
-	r = record_save(ctx, origin, rec);
+	r = origin_resume_if_suspended(ctx, origin);
 	if (r < 0)
-		goto out;
-
-	/* Deferred merges start once nothing holds the devices. */
-	for (size_t i = 0; !merging && i < n; i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-		bool deferred = false;
-
-		if (!streq(json_get_string(e, "state"), "merge_pending"))
-			continue;
-		r = merge_start_locked(ctx, json_get_string(e, "name"), &deferred);
-		if (r < 0)
-			goto out;
-		if (deferred)
-			log_notice(ctx, "%s: merge still deferred: the origin or the snapshot is open",
-				   json_get_string(e, "name"));
-		break;
-	}
-	/* A merge that finished while we were away is finalised now. */
-	json_object_put(rec);
-	rec = NULL;
-	r = record_load(ctx, origin, &rec);
+		return r;
+	r = record_save(ctx, rec);
 	if (r < 0)
-		goto out;
-	r = merge_finalise_locked(ctx, origin, rec);
-	if (r == -EINPROGRESS)
-		r = 0;
-	else if (r == -EIO) {
-		/* Not an activation failure: status reports it as merge_failed. */
-		log_warning(ctx, "origin %s: a merge failed earlier; the origin reads its device as it is ('snapctl remove' releases the snapshot)",
-			    origin);
-		r = 0;
+		return r;
+	if (pending && !merging) {
+		r = start_pending_merge(ctx, rec);
+		if (r < 0)
+			return r;
 	}
-out:
-	json_object_put(rec);
-	return r;
+	if (merging && merging->state == SNAP_MERGING) {
+		r = finish_merge_start(ctx, merging->name);
+		if (r < 0)
+			return r;
+	}
+	return finalise_finished_merge(ctx, origin);
 }
 
 _public_ int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin,
 			      unsigned *ret_failed)
 {
 	_cleanup_(unlockp) int lock = -1;
-	char **origins = NULL;
+	_cleanup_strv_ char **origins = NULL;
 	unsigned failed = 0;
 	int r, first = 0;
 
@@ -238,7 +303,6 @@ _public_ int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin,
 			failed++;
 		}
 	}
-	strv_free(origins);
 	if (ret_failed)
 		*ret_failed = failed;
 	return first;

@@ -244,7 +244,7 @@ _public_ int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *name,
 	_cleanup_(changes_freep) struct snapmgr_changes *c = NULL;
 	_cleanup_(snapshot_unrefp) struct snapmgr_snapshot *snap = NULL;
 	_cleanup_(store_unrefp) struct snapmgr_cow_store *store = NULL;
-	_cleanup_dm_device_ struct dm_device *table = NULL;
+	_cleanup_smdm_device_ struct smdm_device *table = NULL;
 	struct snapmgr_usage usage;
 	bool persistent;
 	uint32_t chunk_sectors;
@@ -263,7 +263,7 @@ _public_ int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *name,
 	if (r < 0)
 		return r;
 
-	r = dm_device_get(ctx, name, false, &table);
+	r = smdm_device_get(ctx, name, false, &table);
 	if (r == -ENXIO)
 		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
 	if (r < 0)

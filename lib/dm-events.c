@@ -12,6 +12,7 @@
  * (include/uapi/linux/dm-ioctl.h describes the layout).
  */
 #include <errno.h>
+#include <libdevmapper.h> /* struct dm_names only: no call */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ static int event_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int dm_names_to_events(const struct dm_names *names,
+int smdm_names_to_events(const struct dm_names *names,
 		       struct snapmgr_dm_event **ret, size_t *ret_n)
 {
 	struct snapmgr_dm_event *v = NULL;
@@ -67,42 +68,17 @@ nomem:
 	return -ENOMEM;
 }
 
-/*
- * Whether this kernel's device list carries event numbers (dm 4.37+).
- * Asked once: the daemon lists after every event, and the answer only
- * changes with the kernel.
- */
-static bool list_has_event_nr(void)
-{
-	static int known = -1;
-	char version[64];
-	unsigned major, minor;
-
-	if (known >= 0)
-		return known;
-	if (!dm_driver_version(version, sizeof(version)) ||
-	    sscanf(version, "%u.%u", &major, &minor) != 2)
-		return false; /* asked again next time */
-	known = major > 4 || (major == 4 && minor >= 37);
-	return known;
-}
-
 _public_ int snapmgr_events_list(struct snapmgr_ctx *ctx,
 				 struct snapmgr_dm_event **ret, size_t *ret_n)
 {
-	_cleanup_dm_task_ struct dm_task *dmt = NULL;
 	int r;
 
 	if (!ctx || !ret || !ret_n)
 		return -EINVAL;
-	dm_setup(ctx);
-	if (!list_has_event_nr())
-		return snapmgr_error(ctx, -EOPNOTSUPP,
-				     "this kernel's device-mapper lists no event numbers");
-	r = dm_list_devices(ctx, &dmt);
+	r = smdm_setup(ctx);
 	if (r < 0)
 		return r;
-	return dm_names_to_events(dm_task_get_names(dmt), ret, ret_n);
+	return smdm_list_events(ctx, ret, ret_n);
 }
 
 _public_ void snapmgr_events_list_free(struct snapmgr_dm_event *v, size_t n)

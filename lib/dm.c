@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libdevmapper wrappers: dm_task in, -errno out. */
+/*
+ * The real backend of lib/dm.h: libdevmapper's tasks in, -errno out. This is
+ * the only file that calls libdevmapper (lib/dm-status.c borrows its status
+ * parser); the host tests link lib/dm-fake.c instead.
+ */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libdevmapper.h>
 #include <stdarg.h>
@@ -11,6 +16,13 @@
 #include <unistd.h>
 
 #include "dm.h"
+
+static inline void dm_task_destroyp(struct dm_task **t)
+{
+	if (*t)
+		dm_task_destroy(*t);
+}
+#define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
 
 /*
  * libdevmapper's log hook is process-wide and carries no user data, so the
@@ -40,7 +52,47 @@ _printf_(5, 6) static void dm_log_bridge(int level, const char *file, int line,
 	snapmgr_log(dm_log_ctx, prio, file, line, "libdevmapper", "dm: %s", buf);
 }
 
-void dm_setup(struct snapmgr_ctx *ctx)
+/*
+ * Without this check libdevmapper, failing to open /dev/mapper/control,
+ * reports its own last errno (often a misleading ENOMEM). The node can exist
+ * (a package made it) while the kernel has no device-mapper: ENODEV/ENXIO.
+ */
+static int control_check(struct snapmgr_ctx *ctx)
+{
+	/* Tests point it elsewhere to see each refusal on any host. */
+	const char *path = getenv("SNAPMGR_DEBUG_DM_CONTROL");
+	static bool reached;
+	int fd;
+
+	if (reached)
+		return 0;
+	if (!path)
+		path = "/dev/mapper/control";
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		reached = true;
+		return 0;
+	}
+	switch (errno) {
+	case ENOENT:
+		return snapmgr_error(ctx, -ENODEV,
+				     "device-mapper is not available: %s missing (modprobe dm_mod)", path);
+	case ENODEV:
+	case ENXIO:
+		return snapmgr_error(ctx, -ENODEV,
+				     "device-mapper is not available: the kernel has no driver behind %s (modprobe dm_mod)", path);
+	case EACCES:
+	case EPERM:
+		return snapmgr_error(ctx, negative_errno(),
+				     "cannot open %s: %m (device-mapper needs root)", path);
+	default:
+		return snapmgr_error(ctx, negative_errno(),
+				     "cannot open %s: %m", path);
+	}
+}
+
+int smdm_setup(struct snapmgr_ctx *ctx)
 {
 	dm_log_ctx = ctx;
 	dm_log_with_errno_init(dm_log_bridge);
@@ -50,40 +102,22 @@ void dm_setup(struct snapmgr_ctx *ctx)
 	 */
 	if (access("/run/udev/control", F_OK) < 0)
 		dm_udev_set_sync_support(0);
+	return control_check(ctx);
 }
 
-int task_errno(struct dm_task *dmt)
+/* A failed task's -errno: dm_task_get_errno(), else -EIO. */
+static int task_errno(struct dm_task *dmt)
 {
 	int e = dm_task_get_errno(dmt);
 
 	return e > 0 ? -e : -EIO;
 }
 
-void dm_device_free(struct dm_device *dev)
-{
-	if (!dev)
-		return;
-	free(dev->name);
-	free(dev->uuid);
-	free(dev->target_type);
-	free(dev->params);
-	free(dev);
-}
-
-void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 static int device_get(struct snapmgr_ctx *ctx, const char *name, dev_t devnum,
-		      bool status, struct dm_device **ret)
+		      bool status, struct smdm_device **ret)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
-	_cleanup_dm_device_ struct dm_device *dev = NULL;
+	_cleanup_smdm_device_ struct smdm_device *dev = NULL;
 	struct dm_info info;
 	uint64_t start, length;
 	char *type = NULL, *params = NULL;
@@ -135,19 +169,20 @@ static int device_get(struct snapmgr_ctx *ctx, const char *name, dev_t devnum,
 	return 0;
 }
 
-int dm_device_get(struct snapmgr_ctx *ctx, const char *name, bool status,
-		  struct dm_device **ret)
+int smdm_device_get(struct snapmgr_ctx *ctx, const char *name, bool status,
+		  struct smdm_device **ret)
 {
 	return device_get(ctx, name, 0, status, ret);
 }
 
-int dm_device_get_by_devnum(struct snapmgr_ctx *ctx, dev_t devnum,
-			    bool status, struct dm_device **ret)
+int smdm_device_get_by_devnum(struct snapmgr_ctx *ctx, dev_t devnum,
+			    bool status, struct smdm_device **ret)
 {
 	return device_get(ctx, NULL, devnum, status, ret);
 }
 
-int dm_list_devices(struct snapmgr_ctx *ctx, struct dm_task **ret)
+/* A DM_DEVICE_LIST task that ran: dm_task_get_names() reads the list. */
+static int list_devices(struct snapmgr_ctx *ctx, struct dm_task **ret)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
 
@@ -165,7 +200,7 @@ int dm_list_devices(struct snapmgr_ctx *ctx, struct dm_task **ret)
 	return 0;
 }
 
-int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names)
+int smdm_list_names(struct snapmgr_ctx *ctx, char ***ret_names)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
 	struct dm_names *names;
@@ -174,7 +209,7 @@ int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names)
 	unsigned next = 0;
 	int r;
 
-	r = dm_list_devices(ctx, &dmt);
+	r = list_devices(ctx, &dmt);
 	if (r < 0)
 		return r;
 	names = dm_task_get_names(dmt);
@@ -206,6 +241,66 @@ int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names)
 	return 0;
 }
 
+/*
+ * Whether this kernel's device list carries event numbers (dm 4.37+).
+ * Asked once: the daemon lists after every event, and the answer only
+ * changes with the kernel.
+ */
+static bool list_has_event_nr(void)
+{
+	static int known = -1;
+	char version[64];
+	unsigned major, minor;
+
+	if (known >= 0)
+		return known;
+	if (!dm_driver_version(version, sizeof(version)) ||
+	    sscanf(version, "%u.%u", &major, &minor) != 2)
+		return false; /* asked again next time */
+	known = major > 4 || (major == 4 && minor >= 37);
+	return known;
+}
+
+int smdm_list_events(struct snapmgr_ctx *ctx, struct snapmgr_dm_event **ret,
+		     size_t *ret_n)
+{
+	_cleanup_dm_task_ struct dm_task *dmt = NULL;
+	int r;
+
+	if (!list_has_event_nr())
+		return snapmgr_error(ctx, -EOPNOTSUPP,
+				     "this kernel's device-mapper lists no event numbers");
+	r = list_devices(ctx, &dmt);
+	if (r < 0)
+		return r;
+	return smdm_names_to_events(dm_task_get_names(dmt), ret, ret_n);
+}
+
+int smdm_target_version(struct snapmgr_ctx *ctx, const char *target,
+			uint32_t ret_version[3])
+{
+	_cleanup_dm_task_ struct dm_task *dmt = NULL;
+	struct dm_versions *v;
+	unsigned next = 0;
+
+	dmt = dm_task_create(DM_DEVICE_LIST_VERSIONS);
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_run(dmt))
+		return task_errno(dmt);
+	v = dm_task_get_versions(dmt);
+	do {
+		v = (struct dm_versions *)((char *)v + next);
+		if (streq(v->name, target)) {
+			memcpy(ret_version, v->version, 3 * sizeof(uint32_t));
+			return 0;
+		}
+		next = v->next;
+	} while (next);
+	log_debug(ctx, "no %s target loaded", target);
+	return -ENOENT;
+}
+
 /* Runs a task that changes state, waiting for udev where udev runs. */
 static int run_change(struct snapmgr_ctx *ctx, struct dm_task *dmt,
 		      const char *what, const char *name)
@@ -233,7 +328,7 @@ static int load_table(struct dm_task *dmt, const char *target, uint64_t length,
 	return dm_task_add_target(dmt, 0, length, target, params) ? 0 : -ENOMEM;
 }
 
-int dm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
+int smdm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
 	      const char *target, uint64_t length, const char *params)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
@@ -252,7 +347,7 @@ int dm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
 	return run_change(ctx, dmt, "create", name);
 }
 
-int dm_reload(struct snapmgr_ctx *ctx, const char *name, const char *target,
+int smdm_reload(struct snapmgr_ctx *ctx, const char *name, const char *target,
 	      uint64_t length, const char *params)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
@@ -298,7 +393,7 @@ static int simple_change(struct snapmgr_ctx *ctx, int type, const char *what,
 	return run_change(ctx, dmt, what, name);
 }
 
-int dm_remove_deferred(struct snapmgr_ctx *ctx, const char *name)
+int smdm_remove_deferred(struct snapmgr_ctx *ctx, const char *name)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
 
@@ -311,22 +406,22 @@ int dm_remove_deferred(struct snapmgr_ctx *ctx, const char *name)
 	return run_change(ctx, dmt, "remove", name);
 }
 
-int dm_suspend(struct snapmgr_ctx *ctx, const char *name)
+int smdm_suspend(struct snapmgr_ctx *ctx, const char *name)
 {
 	return simple_change(ctx, DM_DEVICE_SUSPEND, "suspend", name);
 }
 
-int dm_resume(struct snapmgr_ctx *ctx, const char *name)
+int smdm_resume(struct snapmgr_ctx *ctx, const char *name)
 {
 	return simple_change(ctx, DM_DEVICE_RESUME, "resume", name);
 }
 
-int dm_remove(struct snapmgr_ctx *ctx, const char *name)
+int smdm_remove(struct snapmgr_ctx *ctx, const char *name)
 {
 	return simple_change(ctx, DM_DEVICE_REMOVE, "remove", name);
 }
 
-int dm_message(struct snapmgr_ctx *ctx, const char *name, const char *message,
+int smdm_message(struct snapmgr_ctx *ctx, const char *name, const char *message,
 	       char **ret_response)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The one place libsnapmgr talks to libdevmapper. Each helper turns libdm's
- * 1/0 into 0/-errno (dm_task_get_errno, else -EIO), and logs what failed.
+ * The seam between libsnapmgr and device-mapper. Everything that needs dm
+ * goes through these smdm_* calls (never libdevmapper's own dm_*), which
+ * return 0 or a negative errno and set the context's error for what failed.
+ *
+ * Two backends implement them, chosen at link time: lib/dm.c over
+ * libdevmapper (the library), and lib/dm-fake.c, an in-memory device table
+ * with fault injection that only the host tests link (so the crash-safety
+ * of create, remove, merge and activate is tested without a kernel).
+ * lib/dm-status.c and lib/dm-events.c parse what either backend returns.
  */
 #pragma once
 
-#include <libdevmapper.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,7 +19,7 @@
 #include "libsnapmgr-private.h"
 
 /* One dm device: its info and the first target of its table or status. */
-struct dm_device {
+struct smdm_device {
 	char *name;
 	char *uuid;
 	dev_t devnum;
@@ -27,56 +33,70 @@ struct dm_device {
 	char *params;      /* of the first target */
 };
 
-void dm_device_free(struct dm_device *dev);
-static inline void dm_device_freep(struct dm_device **d)
+void smdm_device_free(struct smdm_device *dev);
+static inline void smdm_device_freep(struct smdm_device **d)
 {
-	dm_device_free(*d);
+	smdm_device_free(*d);
 }
-#define _cleanup_dm_device_ _cleanup_(dm_device_freep)
-
-static inline void dm_task_destroyp(struct dm_task **t)
-{
-	if (*t)
-		dm_task_destroy(*t);
-}
-#define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
-
-/* A failed task's -errno: dm_task_get_errno(), else -EIO. */
-int task_errno(struct dm_task *dmt);
+#define _cleanup_smdm_device_ _cleanup_(smdm_device_freep)
 
 /*
- * dm_task_get_names()'s list as (name, event number) pairs sorted by name
- * (lib/dm-events.c); the list must carry event numbers (dm 4.37+).
+ * Called first by every operation that needs device-mapper: routes the
+ * backend's messages into ctx's log function, and checks that dm can be
+ * reached at all. When it cannot, -ENODEV and one line with the fix, e.g.
+ * "device-mapper is not available: /dev/mapper/control missing (modprobe
+ * dm_mod)".
  */
-int dm_names_to_events(const struct dm_names *names,
-		       struct snapmgr_dm_event **ret, size_t *ret_n);
-
-/* Routes libdevmapper's own messages into ctx's log function. */
-void dm_setup(struct snapmgr_ctx *ctx);
+int smdm_setup(struct snapmgr_ctx *ctx);
 
 /* -ENXIO when there is no such device. status: STATUS instead of TABLE. */
-int dm_device_get(struct snapmgr_ctx *ctx, const char *name, bool status,
-		  struct dm_device **ret);
-int dm_device_get_by_devnum(struct snapmgr_ctx *ctx, dev_t devnum,
-			    bool status, struct dm_device **ret);
-/* A DM_DEVICE_LIST task that ran: dm_task_get_names() reads the list. */
-int dm_list_devices(struct snapmgr_ctx *ctx, struct dm_task **ret);
+int smdm_device_get(struct snapmgr_ctx *ctx, const char *name, bool status,
+		    struct smdm_device **ret);
+int smdm_device_get_by_devnum(struct snapmgr_ctx *ctx, dev_t devnum,
+			      bool status, struct smdm_device **ret);
 /* All device names, NULL-terminated; free with strv_free(). */
-int dm_list_names(struct snapmgr_ctx *ctx, char ***ret_names);
-void strv_free(char **v);
+int smdm_list_names(struct snapmgr_ctx *ctx, char ***ret_names);
+/* Every device's event number, sorted by name (see lib/dm-events.c). */
+int smdm_list_events(struct snapmgr_ctx *ctx, struct snapmgr_dm_event **ret,
+		     size_t *ret_n);
+/* The version of a target type (e.g. "snapshot"); -ENOENT if not loaded. */
+int smdm_target_version(struct snapmgr_ctx *ctx, const char *target,
+			uint32_t ret_version[3]);
 
 /* Create, load and resume in one go; the device is active on success. */
-int dm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
-	      const char *target, uint64_t length, const char *params);
+int smdm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
+		const char *target, uint64_t length, const char *params);
 /* Load a new inactive table; it takes over at the next resume. */
-int dm_reload(struct snapmgr_ctx *ctx, const char *name, const char *target,
-	      uint64_t length, const char *params);
-int dm_suspend(struct snapmgr_ctx *ctx, const char *name);
-int dm_resume(struct snapmgr_ctx *ctx, const char *name);
+int smdm_reload(struct snapmgr_ctx *ctx, const char *name, const char *target,
+		uint64_t length, const char *params);
+int smdm_suspend(struct snapmgr_ctx *ctx, const char *name);
+int smdm_resume(struct snapmgr_ctx *ctx, const char *name);
 /* -ENXIO when already gone. */
-int dm_remove(struct snapmgr_ctx *ctx, const char *name);
+int smdm_remove(struct snapmgr_ctx *ctx, const char *name);
 /* Removes now, or when the last opener closes it. */
-int dm_remove_deferred(struct snapmgr_ctx *ctx, const char *name);
+int smdm_remove_deferred(struct snapmgr_ctx *ctx, const char *name);
 /* Target message to sector 0; *ret_response may be NULL (no reply). */
-int dm_message(struct snapmgr_ctx *ctx, const char *name, const char *message,
-	       char **ret_response);
+int smdm_message(struct snapmgr_ctx *ctx, const char *name, const char *message,
+		 char **ret_response);
+
+/* A snapshot or snapshot-merge device's status line, parsed. */
+struct smdm_snapshot_status {
+	uint64_t used_sectors, total_sectors, metadata_sectors;
+	bool invalid, overflow, merge_failed;
+	bool has_usage; /* the numbers are set (not invalid or overflowed) */
+};
+/* lib/dm-status.c: parses a status line (logged when it cannot: -EBADMSG). */
+int smdm_parse_snapshot_status(struct snapmgr_ctx *ctx, const char *name,
+			       const char *params, struct smdm_snapshot_status *ret);
+/* -ENXIO when there is no such device, -EBADMSG when it is no snapshot. */
+int smdm_snapshot_status(struct snapmgr_ctx *ctx, const char *name,
+			 struct smdm_snapshot_status *ret);
+
+/*
+ * lib/dm-events.c: a DM_LIST_DEVICES reply (struct dm_names, as the kernel
+ * lays it out) as (name, event number) pairs sorted by name; the list must
+ * carry event numbers (dm 4.37+).
+ */
+struct dm_names;
+int smdm_names_to_events(const struct dm_names *names,
+			 struct snapmgr_dm_event **ret, size_t *ret_n);

@@ -9,13 +9,11 @@
  * (other snapshots remain) or, with none left, to a plain linear mapping;
  * the merged snapshot's COW is released.
  *
- * The record says "merging" before the first table changes, so a crash or
+ * The record says merging (SNAP_MERGING) before the first table changes, so a crash or
  * a power cut at any point is finished by `snapctl activate`.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
-#include <libdevmapper.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,183 +27,149 @@
 #include "merge.h"
 #include "stack.h"
 
-/* Reads "used/total meta" of a snapshot or snapshot-merge device. */
-static int read_usage(struct snapmgr_ctx *ctx, const char *name,
-		      struct dm_status_snapshot *ret, char **ret_target)
-{
-	_cleanup_dm_device_ struct dm_device *d = NULL;
-	struct dm_status_snapshot *st = NULL;
-	struct dm_pool *mem;
-	int r;
-
-	r = dm_device_get(ctx, name, true, &d);
-	if (r < 0)
-		return r;
-	if (!d->target_type)
-		return -ENODATA;
-	mem = dm_pool_create("snapmgr-merge", 256);
-	if (!mem)
-		return -ENOMEM;
-	r = dm_get_status_snapshot(mem, d->params, &st) ? 0 : -EBADMSG;
-	if (r == 0)
-		*ret = *st;
-	dm_pool_destroy(mem);
-	if (r == 0 && ret_target)
-		*ret_target = TAKE_PTR(d->target_type);
-	return r;
-}
-
-/* The snapshot of rec whose state is merging (or merge_failed), or NULL. */
-static json_object *merging_entry(json_object *rec)
-{
-	json_object *arr = json_object_object_get(rec, "snapshots");
-
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-		const char *st = json_get_string(e, "state");
-
-		if (streq(st, "merging") || streq(st, "merge_failed"))
-			return e;
-	}
-	return NULL;
-}
-
 /* Loads NAME as snapshot-merge with the entry's COW, then resumes it. */
-static int merge_load(struct snapmgr_ctx *ctx, const char *origin, json_object *rec,
-	       json_object *entry)
+static int merge_load(struct snapmgr_ctx *ctx, const struct origin_record *rec,
+		      const struct snap_entry *entry)
 {
 	char params[128];
 	int r;
 
-	r = snapshot_params(ctx, origin, json_get_string(entry, "cow_device"),
-			    (uint64_t)json_get_int(entry, "chunk_size"), params,
-			    sizeof(params));
+	r = snapshot_params(ctx, rec->name, entry->cow_device, entry->chunk_size,
+			    params, sizeof(params));
 	if (r < 0)
 		return r;
-	r = dm_reload(ctx, origin, "snapshot-merge", (uint64_t)json_get_int(rec, "sectors"),
-		      params);
+	r = smdm_reload(ctx, rec->name, "snapshot-merge", rec->sectors, params);
 	if (r < 0)
 		return r;
-	return dm_resume(ctx, origin);
+	return smdm_resume(ctx, rec->name);
+}
+
+/* Why snap, which no record lists, cannot be merged. */
+static int merge_unrecorded(struct snapmgr_ctx *ctx, const char *snap)
+{
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
+
+	if (device_lookup(ctx, snap, &snapdev) == 0 && snapdev)
+		return snapmgr_error(ctx, -EPERM, "not managed by snapmgr%s",
+				     snapmgr_owner_from_uuid(snapdev->uuid) == SNAPMGR_OWNER_LVM2 ?
+					     "; use lvconvert --merge" : "");
+	return snapmgr_error(ctx, -ENOENT, "no such snapshot");
+}
+
+/*
+ * Records the merge (or its deferral) before any table changes. 1 when it
+ * was deferred, 0 when the record says merging now.
+ */
+static int merge_record(struct snapmgr_ctx *ctx, struct origin_record *rec,
+			struct snap_entry *entry, const struct smdm_device *origdev,
+			const struct smdm_device *snapdev, int *fp)
+{
+	struct smdm_snapshot_status st;
+	int r;
+
+	if (!snapdev)
+		return snapmgr_error(ctx, -ENODEV, "is not active (run snapctl activate)");
+	r = smdm_snapshot_status(ctx, entry->name, &st);
+	if (r < 0)
+		return r;
+	if (st.invalid)
+		return snapmgr_error(ctx, -EINVAL, "is invalid; there is nothing to merge back");
+	/*
+	 * Switching the origin's data under a mounted filesystem would
+	 * corrupt it, and an open snapshot cannot be retired: like lvm2,
+	 * record the request and merge at the next activation.
+	 */
+	if (origdev->open_count > 0 || snapdev->open_count > 0) {
+		entry->state = SNAP_MERGE_PENDING;
+		r = record_save(ctx, rec);
+		return r < 0 ? r : 1;
+	}
+	entry->state = SNAP_MERGING;
+	entry->has_merge_usage = true;
+	entry->merge_start_used = st.used_sectors;
+	entry->merge_metadata = st.metadata_sectors;
+	r = record_save(ctx, rec);
+	if (r < 0)
+		return r;
+	fault_point(ctx, "merge", fp);
+	return 0;
 }
 
 int merge_start_locked(struct snapmgr_ctx *ctx, const char *snap,
-			      bool *ret_deferred)
+		       bool *ret_deferred)
 {
 	_cleanup_free_ char *origin = NULL;
-	_cleanup_dm_device_ struct dm_device *snapdev = NULL, *origdev = NULL;
-	struct dm_status_snapshot st;
-	json_object *rec = NULL, *entry, *other;
-	const char *state;
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
+	_cleanup_record_ struct origin_record *rec = NULL;
+	struct snap_entry *entry, *other;
 	int fp = 0, r;
 
 	r = record_find_origin_of(ctx, snap, &origin);
-	if (r == -ENOENT) {
-		r = dm_lookup(ctx, snap, &snapdev);
-		if (r == 0 && snapdev)
-			return snapmgr_error(ctx, -EPERM,
-					     "not managed by snapmgr%s",
-					     snapmgr_owner_from_uuid(snapdev->uuid) == SNAPMGR_OWNER_LVM2 ?
-						     "; use lvconvert --merge" : "");
-		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
-	}
+	if (r == -ENOENT)
+		return merge_unrecorded(ctx, snap);
 	if (r < 0)
 		return r;
 	r = record_load(ctx, origin, &rec);
 	if (r < 0)
 		return r;
-	entry = record_find_snapshot(rec, snap, NULL);
-	state = json_get_string(entry, "state");
-	other = merging_entry(rec);
-	if (other && other != entry) {
-		r = snapmgr_error(ctx, -EBUSY, "origin %s is already merging snapshot %s",
-				  origin, json_get_string(other, "name"));
-		goto out;
-	}
-	if (streq(state, "merging")) {
-		/* Already started (maybe by a run that crashed): finish starting. */
-	} else if (!streq(state, "active") && !streq(state, "merge_pending")) {
-		r = snapmgr_error(ctx, -EINVAL, "cannot merge a snapshot in state '%s'",
-				  state ? state : "unknown");
-		goto out;
-	}
+	entry = record_find_snapshot(rec, snap);
+	if (!entry)
+		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
+	other = record_merging(rec);
+	if (other && other != entry)
+		return snapmgr_error(ctx, -EBUSY, "origin %s is already merging snapshot %s",
+				     origin, other->name);
+	/* merging: already started (maybe by a run that crashed): finish starting. */
+	if (entry->state != SNAP_MERGING && entry->state != SNAP_ACTIVE &&
+	    entry->state != SNAP_MERGE_PENDING)
+		return snapmgr_error(ctx, -EINVAL, "cannot merge a snapshot in state '%s'",
+				     snap_state_to_string(entry->state));
 
-	r = dm_lookup(ctx, snap, &snapdev);
+	r = device_lookup(ctx, snap, &snapdev);
 	if (r < 0)
-		goto out;
-	r = dm_lookup(ctx, origin, &origdev);
+		return r;
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
-		goto out;
-	if (!origdev) {
-		r = snapmgr_error(ctx, -ENODEV, "origin %s is not active (run snapctl activate)", origin);
-		goto out;
-	}
-	if (!streq(state, "merging")) {
-		if (!snapdev) {
-			r = snapmgr_error(ctx, -ENODEV, "is not active (run snapctl activate)");
-			goto out;
-		}
-		r = read_usage(ctx, snap, &st, NULL);
-		if (r < 0)
-			goto out;
-		if (st.invalid) {
-			r = snapmgr_error(ctx, -EINVAL, "is invalid; there is nothing to merge back");
-			goto out;
-		}
-		/*
-		 * Switching the origin's data under a mounted filesystem would
-		 * corrupt it, and an open snapshot cannot be retired: like lvm2,
-		 * record the request and merge at the next activation.
-		 */
-		if (origdev->open_count > 0 || snapdev->open_count > 0) {
-			json_set_string(entry, "state", "merge_pending");
-			r = record_save(ctx, origin, rec);
-			if (r >= 0)
+		return r;
+	if (!origdev)
+		return snapmgr_error(ctx, -ENODEV, "origin %s is not active (run snapctl activate)", origin);
+	if (entry->state != SNAP_MERGING) {
+		r = merge_record(ctx, rec, entry, origdev, snapdev, &fp);
+		if (r != 0) {
+			if (r > 0)
 				*ret_deferred = true;
-			goto out;
+			return r < 0 ? r : 0;
 		}
-		json_set_string(entry, "state", "merging");
-		json_object_object_add(entry, "merge_start_used",
-				       json_object_new_int64((int64_t)st.used_sectors));
-		json_object_object_add(entry, "merge_metadata",
-				       json_object_new_int64((int64_t)st.metadata_sectors));
-		r = record_save(ctx, origin, rec);
-		if (r < 0)
-			goto out;
-		fault_point(ctx, "merge", &fp);
 	}
 
 	if (!streq(origdev->target_type, "snapshot-merge")) {
 		/* The kernel hands over only from a suspended snapshot. */
 		if (snapdev) {
-			r = dm_suspend(ctx, snap);
+			r = smdm_suspend(ctx, snap);
 			if (r < 0)
-				goto out;
+				return r;
 			fault_point(ctx, "merge", &fp);
 		}
-		r = dm_suspend(ctx, origin);
+		r = smdm_suspend(ctx, origin);
 		if (r < 0)
-			goto out;
+			return r;
 		fault_point(ctx, "merge", &fp);
-		r = merge_load(ctx, origin, rec, entry);
+		r = merge_load(ctx, rec, entry);
 		if (r < 0) {
-			(void)dm_resume(ctx, origin);
-			goto out;
+			(void)smdm_resume(ctx, origin);
+			return r;
 		}
 		fault_point(ctx, "merge", &fp);
 	}
 	if (snapdev) {
 		/* Handed over: it would only return I/O errors now. */
-		r = dm_remove(ctx, snap);
+		r = smdm_remove(ctx, snap);
 		if (r < 0 && r != -ENXIO)
-			goto out;
+			return r;
 		fault_point(ctx, "merge", &fp);
 	}
-	r = 0;
 	*ret_deferred = false;
-out:
-	json_object_put(rec);
-	return r;
+	return 0;
 }
 
 _public_ int snapmgr_merge_start(struct snapmgr_ctx *ctx, const char *snap,
@@ -226,134 +190,183 @@ _public_ int snapmgr_merge_start(struct snapmgr_ctx *ctx, const char *snap,
 	return r;
 }
 
-/* Ends a merge whose COW holds only metadata; no-op if none is running. */
-int merge_finalise_locked(struct snapmgr_ctx *ctx, const char *origin,
-			  json_object *rec)
+/*
+ * The kernel gave up (the COW failed): chunks not yet merged would stay
+ * unreadable through snapshot-merge. The record keeps the snapshot as
+ * merge_failed with its COW, before the origin is put back on its device.
+ */
+static int merge_record_failure(struct snapmgr_ctx *ctx, struct origin_record *rec,
+				struct snap_entry *entry, const char *why)
 {
-	_cleanup_dm_device_ struct dm_device *origdev = NULL;
-	json_object *entry = merging_entry(rec), *arr;
+	int r;
+
+	entry->state = SNAP_MERGE_FAILED;
+	r = set_string(&entry->merge_error, why);
+	if (r < 0)
+		return r;
+	return record_save(ctx, rec);
+}
+
+/*
+ * The origin's table back to normal: snapshot-origin over NAME-real when
+ * other snapshots remain (or the COW is still to be read), else linear over
+ * its device.
+ */
+static int merge_restore_origin(struct snapmgr_ctx *ctx, const struct origin_record *rec,
+				bool others, int *fp)
+{
 	char realname[REAL_NAME_MAX], params[64];
-	size_t idx;
-	bool others;
+	int r;
+
+	real_name(rec->name, realname);
+	r = smdm_suspend(ctx, rec->name);
+	if (r < 0)
+		return r;
+	fault_point(ctx, "finalise", fp);
+	if (others) {
+		_cleanup_smdm_device_ struct smdm_device *real = NULL;
+
+		r = smdm_device_get(ctx, realname, false, &real);
+		if (r >= 0) {
+			snprintf(params, sizeof(params), "%u:%u",
+				 major(real->devnum), minor(real->devnum));
+			r = smdm_reload(ctx, rec->name, "snapshot-origin", rec->sectors, params);
+		}
+	} else {
+		snprintf(params, sizeof(params), "%s 0", rec->devnum);
+		r = smdm_reload(ctx, rec->name, "linear", rec->sectors, params);
+	}
+	if (r >= 0)
+		r = smdm_resume(ctx, rec->name);
+	if (r < 0) {
+		(void)smdm_resume(ctx, rec->name);
+		return r;
+	}
+	fault_point(ctx, "finalise", fp);
+	return 0;
+}
+
+/* Handed over by a start that stopped before removing it: remove it now. */
+static int merge_drop_snapshot(struct snapmgr_ctx *ctx, const char *snap)
+{
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
+	int r;
+
+	r = device_lookup(ctx, snap, &snapdev);
+	if (r < 0 || !snapdev)
+		return r;
+	r = smdm_remove(ctx, snap);
+	return r == -ENXIO ? 0 : r;
+}
+
+/* The last snapshot merged: NAME is linear over its device, NAME-real goes. */
+static int merge_unwrap(struct snapmgr_ctx *ctx, struct origin_record *rec)
+{
+	char realname[REAL_NAME_MAX];
+	int r;
+
+	real_name(rec->name, realname);
+	r = smdm_remove(ctx, realname);
+	if (r < 0 && r != -ENXIO)
+		return r;
+	rec->unwrapped = true;
+	return 0;
+}
+
+/* Ends a merge whose COW holds only metadata; no-op if none is running. */
+int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec)
+{
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
+	struct snap_entry *entry = record_merging(rec);
+	const char *origin = rec->name;
 	int fp = 0, r;
 
 	if (!entry)
 		return 0;
-	if (streq(json_get_string(entry, "state"), "merge_failed")) {
-		_cleanup_dm_device_ struct dm_device *o = NULL;
-
-		/* Restored already, or still to be restored below. */
-		r = dm_lookup(ctx, origin, &o);
-		if (r < 0)
-			return r;
-		if (!o || !streq(o->target_type, "snapshot-merge"))
-			return -EIO;
-	}
-	r = dm_lookup(ctx, origin, &origdev);
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
 		return r;
+	/* merge_failed: restored already, or still to be restored below. */
+	if (entry->state == SNAP_MERGE_FAILED &&
+	    (!origdev || !streq(origdev->target_type, "snapshot-merge")))
+		return -EIO;
 	if (!origdev)
 		return snapmgr_error(ctx, -ENODEV, "origin %s is not active (run snapctl activate)", origin);
 	if (!streq(origdev->target_type, "snapshot-merge")) {
-		_cleanup_dm_device_ struct dm_device *snapdev = NULL;
+		_cleanup_smdm_device_ struct smdm_device *snapdev = NULL;
 
 		/*
 		 * Either the merge never got its table (the snapshot is still
 		 * there: not started), or finalising was cut short after the
 		 * table went back to normal (the snapshot is gone).
 		 */
-		r = dm_lookup(ctx, json_get_string(entry, "name"), &snapdev);
+		r = device_lookup(ctx, entry->name, &snapdev);
 		if (r < 0)
 			return r;
 		if (snapdev)
 			return -EINPROGRESS;
+		/* Back on its device with no snapshot left: NAME-real goes too. */
+		if (rec->n_snapshots == 1 && streq(origdev->target_type, "linear")) {
+			r = merge_unwrap(ctx, rec);
+			if (r < 0)
+				return r;
+		}
 	} else {
-		struct dm_status_snapshot st;
+		struct smdm_snapshot_status st;
+		bool failed, others;
 
-		bool failed;
-
-		r = read_usage(ctx, origin, &st, NULL);
+		r = merge_drop_snapshot(ctx, entry->name);
+		if (r < 0)
+			return r;
+		r = smdm_snapshot_status(ctx, origin, &st);
 		if (r < 0)
 			return r;
 		failed = st.merge_failed || st.invalid;
 		if (!failed && st.used_sectors != st.metadata_sectors)
 			return -EINPROGRESS;
-		arr = json_object_object_get(rec, "snapshots");
-		others = json_object_array_length(arr) > 1;
+		others = rec->n_snapshots > 1;
 		if (failed) {
-			/*
-			 * The kernel gave up (the COW failed): chunks not yet
-			 * merged would stay unreadable through snapshot-merge.
-			 * Keep the origin usable: it goes back to reading its
-			 * device as it is, partly rolled back, and the record
-			 * keeps the snapshot as merge_failed with its COW.
-			 */
-			json_set_string(entry, "state", "merge_failed");
-			json_set_string(entry, "merge_error",
-					"the kernel stopped the merge (I/O error on the COW or the origin); the origin reads its device as it is, partly rolled back");
-			r = record_save(ctx, origin, rec);
+			r = merge_record_failure(ctx, rec, entry,
+						 "the kernel stopped the merge (I/O error on the COW or the origin); the origin reads its device as it is, partly rolled back");
 			if (r < 0)
 				return r;
 			others = true; /* keep NAME-real: the COW may still be read */
 		}
-		real_name(origin, realname);
-		r = dm_suspend(ctx, origin);
+		r = merge_restore_origin(ctx, rec, others, &fp);
 		if (r < 0)
 			return r;
-		fault_point(ctx, "finalise", &fp);
-		if (others) {
-			_cleanup_dm_device_ struct dm_device *real = NULL;
-
-			r = dm_device_get(ctx, realname, false, &real);
-			if (r >= 0) {
-				snprintf(params, sizeof(params), "%u:%u",
-					 major(real->devnum), minor(real->devnum));
-				r = dm_reload(ctx, origin, "snapshot-origin",
-					      (uint64_t)json_get_int(rec, "sectors"), params);
-			}
-		} else {
-			snprintf(params, sizeof(params), "%s 0",
-				 json_get_string(rec, "devnum"));
-			r = dm_reload(ctx, origin, "linear",
-				      (uint64_t)json_get_int(rec, "sectors"), params);
-		}
-		if (r >= 0)
-			r = dm_resume(ctx, origin);
-		if (r < 0) {
-			(void)dm_resume(ctx, origin);
-			return r;
-		}
-		fault_point(ctx, "finalise", &fp);
 		if (failed)
 			return -EIO;
 		if (!others) {
-			r = dm_remove(ctx, realname);
-			if (r < 0 && r != -ENXIO)
+			r = merge_unwrap(ctx, rec);
+			if (r < 0)
 				return r;
-			json_object_object_add(rec, "unwrapped", json_object_new_boolean(true));
 		}
 	}
 	/* The table is back to normal: release the merged snapshot's COW. */
 	r = cow_release(ctx, entry, "finalise", &fp);
 	if (r < 0)
 		return r;
-	if (record_find_snapshot(rec, json_get_string(entry, "name"), &idx))
-		json_object_array_del_idx(json_object_object_get(rec, "snapshots"), idx, 1);
-	return record_save(ctx, origin, rec);
+	record_remove_snapshot(rec, entry);
+	return record_save(ctx, rec);
 }
 
 _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 				    struct snapmgr_merge_progress *ret)
 {
-	_cleanup_free_ char *origin = NULL, *target = NULL;
-	struct dm_status_snapshot st;
-	json_object *rec = NULL, *entry;
-	int64_t start, meta;
+	_cleanup_free_ char *origin = NULL;
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
+	_cleanup_record_ struct origin_record *rec = NULL;
+	struct smdm_snapshot_status st;
+	struct snap_entry *entry;
+	uint64_t start, meta;
 	int r;
 
 	if (!ctx || !snap || !ret)
 		return -EINVAL;
-	dm_setup(ctx);
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
 	r = record_find_origin_of(ctx, snap, &origin);
 	if (r == -ENOENT) {
 		/* Finalised: the record no longer lists it. */
@@ -367,29 +380,29 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 	r = record_load(ctx, origin, &rec);
 	if (r < 0)
 		return r;
-	entry = record_find_snapshot(rec, snap, NULL);
+	entry = record_find_snapshot(rec, snap);
 	memset(ret, 0, sizeof(*ret));
-	if (streq(json_get_string(entry, "state"), "merge_pending")) {
+	if (!entry)
+		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
+	if (entry->state == SNAP_MERGE_PENDING) {
 		ret->pending = true;
-		goto out;
+		return 0;
 	}
-	if (!streq(json_get_string(entry, "state"), "merging") &&
-	    !streq(json_get_string(entry, "state"), "merge_failed")) {
-		r = snapmgr_error(ctx, -EINVAL, "is not merging");
-		goto out;
-	}
-	r = read_usage(ctx, origin, &st, &target);
+	if (entry->state != SNAP_MERGING && entry->state != SNAP_MERGE_FAILED)
+		return snapmgr_error(ctx, -EINVAL, "is not merging");
+	r = smdm_device_get(ctx, origin, false, &origdev);
 	if (r < 0)
-		goto out;
-	if (!streq(target, "snapshot-merge")) {
-		r = snapmgr_error(ctx, -EINVAL, "origin %s is not merging (run snapctl activate)", origin);
-		goto out;
-	}
-	start = json_get_int(entry, "merge_start_used");
-	meta = json_get_int(entry, "merge_metadata");
+		return r;
+	if (!streq(origdev->target_type, "snapshot-merge"))
+		return snapmgr_error(ctx, -EINVAL, "origin %s is not merging (run snapctl activate)", origin);
+	r = smdm_snapshot_status(ctx, origin, &st);
+	if (r < 0)
+		return r;
+	start = entry->merge_start_used;
+	meta = entry->merge_metadata;
 	ret->failed = st.merge_failed || st.invalid;
 	ret->remaining_bytes = (st.used_sectors - st.metadata_sectors) * 512;
-	ret->total_bytes = start > meta ? (uint64_t)(start - meta) * 512 : 0;
+	ret->total_bytes = start > meta ? (start - meta) * 512 : 0;
 	if (ret->remaining_bytes > ret->total_bytes)
 		ret->total_bytes = ret->remaining_bytes;
 	ret->done = !ret->failed && st.used_sectors == st.metadata_sectors;
@@ -397,23 +410,18 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 			       100.0 * (double)(ret->total_bytes - ret->remaining_bytes) /
 				       (double)ret->total_bytes :
 			       (ret->done ? 100.0 : 0.0);
-	if (ret->failed && !streq(json_get_string(entry, "state"), "merge_failed")) {
+	if (ret->failed && entry->state != SNAP_MERGE_FAILED)
 		/* Record it, so status and activate know. */
-		json_set_string(entry, "state", "merge_failed");
-		json_set_string(entry, "merge_error",
-				"the kernel stopped the merge (I/O error on the COW or the origin)");
-		(void)record_save(ctx, origin, rec);
-	}
-out:
-	json_object_put(rec);
-	return r;
+		(void)merge_record_failure(ctx, rec, entry,
+					   "the kernel stopped the merge (I/O error on the COW or the origin)");
+	return 0;
 }
 
 _public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
 {
 	_cleanup_(unlockp) int lock = -1;
 	_cleanup_free_ char *origin = NULL;
-	json_object *rec = NULL;
+	_cleanup_record_ struct origin_record *rec = NULL;
 	int r;
 
 	if (!ctx || !snap)
@@ -430,23 +438,13 @@ _public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
 		r = strchr(snap, '/') ? -ENOENT : record_load(ctx, snap, &rec);
 		if (r == -ENOENT)
 			return 0; /* already finalised */
-		if (r < 0)
-			return r;
-		origin = strdup(snap);
-		if (!origin) {
-			json_object_put(rec);
-			return -ENOMEM;
-		}
-	} else if (r < 0) {
-		return r;
-	} else {
+	} else if (r == 0) {
 		r = record_load(ctx, origin, &rec);
-		if (r < 0)
-			return r;
 	}
-	r = merge_finalise_locked(ctx, origin, rec);
+	if (r < 0)
+		return r;
+	r = merge_finalise_locked(ctx, rec);
 	if (r == -EIO)
 		r = snapmgr_error(ctx, r, "the merge failed; the origin stays usable");
-	json_object_put(rec);
 	return r;
 }

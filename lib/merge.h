@@ -2,10 +2,10 @@
 /* Internal: merge steps that activate also takes (lib/merge.c). */
 #pragma once
 
-#include <json-c/json.h>
 #include <stdbool.h>
 
 #include "libsnapmgr-private.h"
+#include "record.h"
 
 /* With the lock held. *ret_deferred: recorded as merge_pending. */
 int merge_start_locked(struct snapmgr_ctx *ctx, const char *snap, bool *ret_deferred);
@@ -14,4 +14,4 @@ int merge_start_locked(struct snapmgr_ctx *ctx, const char *snap, bool *ret_defe
  * -EINPROGRESS while merging, -EIO when the kernel stopped the merge, 0 when
  * there was nothing to do or it is done.
  */
-int merge_finalise_locked(struct snapmgr_ctx *ctx, const char *origin, json_object *rec);
+int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec);

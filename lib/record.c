@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Records of our stacks, one atomic JSON file per origin. */
+/*
+ * Records of our stacks, one atomic JSON file per origin: the one place that
+ * knows their JSON shape. A record is checked completely when it is read, so
+ * the code that acts on it never meets a missing key or an unknown state,
+ * and anything this version cannot vouch for is refused, never guessed at.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +18,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "dm.h"
 #include "record.h"
 
 const char *state_dir(void)
@@ -39,58 +46,453 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+
+static const char *const state_names[_SNAP_STATE_MAX] = {
+	[SNAP_CREATING] = "creating",
+	[SNAP_ACTIVE] = "active",
+	[SNAP_REMOVING] = "removing",
+	[SNAP_MERGE_PENDING] = "merge_pending",
+	[SNAP_MERGING] = "merging",
+	[SNAP_MERGE_FAILED] = "merge_failed",
+};
+
+const char *snap_state_to_string(enum snap_state s)
+{
+	return (unsigned)s < _SNAP_STATE_MAX ? state_names[s] : NULL;
+}
+
+int snap_state_from_string(const char *s, enum snap_state *ret)
+{
+	for (unsigned i = 0; i < _SNAP_STATE_MAX; i++)
+		if (streq(s, state_names[i])) {
+			*ret = (enum snap_state)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int set_string(char **field, const char *value)
+{
+	char *copy = NULL;
+
+	if (value && !(copy = strdup(value)))
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+static void entry_clear(struct snap_entry *e)
+{
+	free(e->name);
+	free(e->id);
+	free(e->cow_device);
+	free(e->cow_file);
+	free(e->merge_error);
+	memset(e, 0, sizeof(*e));
+}
+
+void origin_record_free(struct origin_record *rec)
+{
+	if (!rec)
+		return;
+	for (size_t i = 0; i < rec->n_snapshots; i++)
+		entry_clear(&rec->snapshots[i]);
+	free(rec->snapshots);
+	free(rec->name);
+	free(rec->id);
+	free(rec->device);
+	free(rec->devnum);
+	free(rec);
+}
+
+int origin_record_new(const char *name, const char *id, const char *device,
+		      const char *devnum, uint64_t sectors,
+		      struct origin_record **ret)
+{
+	_cleanup_record_ struct origin_record *rec = calloc(1, sizeof(*rec));
+
+	if (!rec || set_string(&rec->name, name) < 0 ||
+	    set_string(&rec->id, id) < 0 ||
+	    set_string(&rec->device, device) < 0 ||
+	    set_string(&rec->devnum, devnum) < 0)
+		return -ENOMEM;
+	rec->sectors = sectors;
+	*ret = TAKE_PTR(rec);
+	return 0;
+}
+
+struct snap_entry *record_find_snapshot(struct origin_record *rec,
+					const char *snap)
+{
+	for (size_t i = 0; rec && i < rec->n_snapshots; i++)
+		if (streq(rec->snapshots[i].name, snap))
+			return &rec->snapshots[i];
+	return NULL;
+}
+
+struct snap_entry *record_merging(struct origin_record *rec)
+{
+	for (size_t i = 0; rec && i < rec->n_snapshots; i++)
+		if (rec->snapshots[i].state == SNAP_MERGING ||
+		    rec->snapshots[i].state == SNAP_MERGE_FAILED)
+			return &rec->snapshots[i];
+	return NULL;
+}
+
+int record_add_snapshot(struct origin_record *rec, struct snap_entry **ret)
+{
+	struct snap_entry *v;
+
+	v = realloc(rec->snapshots, (rec->n_snapshots + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rec->snapshots = v;
+	memset(&v[rec->n_snapshots], 0, sizeof(*v));
+	*ret = &v[rec->n_snapshots++];
+	return 0;
+}
+
+void record_remove_snapshot(struct origin_record *rec, struct snap_entry *entry)
+{
+	size_t i = (size_t)(entry - rec->snapshots);
+
+	if (i >= rec->n_snapshots)
+		return;
+	entry_clear(entry);
+	memmove(&rec->snapshots[i], &rec->snapshots[i + 1],
+		(rec->n_snapshots - i - 1) * sizeof(*entry));
+	rec->n_snapshots--;
+}
+
 static int record_path(const char *origin, char **ret)
 {
 	return asprintf(ret, "%s/origins/%s.json", state_dir(), origin) < 0 ?
 		       -ENOMEM : 0;
 }
 
-const char *json_get_string(json_object *o, const char *key)
-{
-	json_object *v;
+/* --- reading: every key checked, every failure one line naming the file */
 
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+static inline void json_putp(json_object **o)
+{
+	json_object_put(*o);
 }
 
-int record_load(struct snapmgr_ctx *ctx, const char *origin, json_object **ret)
+static inline void json_tokener_freep(json_tokener **t)
 {
-	_cleanup_free_ char *path = NULL;
-	json_object *o;
+	if (*t)
+		json_tokener_free(*t);
+}
 
-	if (record_path(origin, &path) < 0)
-		return -ENOMEM;
-	if (access(path, F_OK) < 0)
-		return errno == ENOENT ? -ENOENT : negative_errno();
-	o = json_object_from_file(path);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return snapmgr_error(ctx, -EBADMSG, "record %s is damaged", path);
+/* Where in the file a bad value is, for messages: "" or "snapshot 2: ". */
+struct where {
+	struct snapmgr_ctx *ctx;
+	const char *path;
+	char at[64];
+};
+
+_printf_(2, 3) static int bad(const struct where *w, const char *format, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(what, sizeof(what), format, ap);
+	va_end(ap);
+	return snapmgr_error(w->ctx, -EBADMSG, "record %s: %s%s", w->path,
+			     w->at, what);
+}
+
+/* 1 and *ret when present, 0 when absent or null (and optional). */
+static int get_value(const struct where *w, json_object *o, const char *key,
+		     json_type type, bool optional, json_object **ret)
+{
+	static const char *const type_names[] = {
+		[json_type_boolean] = "true or false",
+		[json_type_int] = "an integer",
+		[json_type_string] = "a string",
+		[json_type_array] = "an array",
+		[json_type_object] = "an object",
+	};
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v) {
+		if (optional)
+			return 0;
+		return bad(w, "missing key \"%s\"", key);
 	}
-	*ret = o;
+	if (!json_object_is_type(v, type))
+		return bad(w, "\"%s\" is not %s", key, type_names[type]);
+	*ret = v;
+	return 1;
+}
+
+static int get_string(const struct where *w, json_object *o, const char *key,
+		      bool optional, char **ret)
+{
+	json_object *v = NULL;
+	int r = get_value(w, o, key, json_type_string, optional, &v);
+
+	if (r <= 0)
+		return r;
+	if (!*json_object_get_string(v))
+		return bad(w, "\"%s\" is empty", key);
+	return set_string(ret, json_object_get_string(v));
+}
+
+/* Non-negative integers only: sizes and sector counts. */
+static int get_u64(const struct where *w, json_object *o, const char *key,
+		   bool optional, uint64_t *ret)
+{
+	json_object *v = NULL;
+	int64_t n;
+	int r = get_value(w, o, key, json_type_int, optional, &v);
+
+	if (r <= 0)
+		return r;
+	n = json_object_get_int64(v);
+	if (n < 0)
+		return bad(w, "\"%s\" is negative (%" PRId64 ")", key, n);
+	*ret = (uint64_t)n;
+	return 1;
+}
+
+static int get_bool(const struct where *w, json_object *o, const char *key,
+		    bool *ret)
+{
+	json_object *v = NULL;
+	int r = get_value(w, o, key, json_type_boolean, true, &v);
+
+	if (r > 0)
+		*ret = json_object_get_boolean(v);
+	return r;
+}
+
+static int parse_entry(struct where *w, json_object *o, struct snap_entry *e)
+{
+	_cleanup_free_ char *state = NULL;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object))
+		return bad(w, "not an object");
+	if ((r = get_string(w, o, "name", false, &e->name)) < 0)
+		return r;
+	/* From here on, name the snapshot rather than its index. */
+	snprintf(w->at, sizeof(w->at), "snapshot %.40s: ", e->name);
+	if ((r = get_string(w, o, "id", false, &e->id)) < 0 ||
+	    (r = get_string(w, o, "state", false, &state)) < 0 ||
+	    (r = get_u64(w, o, "chunk_size", false, &e->chunk_size)) < 0 ||
+	    (r = get_string(w, o, "cow_device", true, &e->cow_device)) < 0 ||
+	    (r = get_string(w, o, "cow_file", true, &e->cow_file)) < 0 ||
+	    (r = get_bool(w, o, "cow_file_created", &e->cow_file_created)) < 0 ||
+	    (r = get_string(w, o, "merge_error", true, &e->merge_error)) < 0)
+		return r;
+	if (snap_state_from_string(state, &e->state) < 0)
+		return bad(w, "unknown state \"%s\"", state);
+	if (e->chunk_size < 512 || e->chunk_size % 512)
+		return bad(w, "chunk_size %" PRIu64 " is not a whole number of sectors",
+			   e->chunk_size);
+	if (!e->cow_device && !e->cow_file)
+		return bad(w, "neither \"cow_device\" nor \"cow_file\"");
+	if (e->cow_file && get_u64(w, o, "cow_size", false, &e->cow_size) < 0)
+		return -EBADMSG;
+	r = get_u64(w, o, "merge_start_used", true, &e->merge_start_used);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		e->has_merge_usage = true;
+		r = get_u64(w, o, "merge_metadata", false, &e->merge_metadata);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
-int record_save(struct snapmgr_ctx *ctx, const char *origin, json_object *rec)
+int record_parse(struct snapmgr_ctx *ctx, const char *path, const char *origin,
+		 const char *text, size_t len, struct origin_record **ret)
 {
-	_cleanup_free_ char *path = NULL, *tmp = NULL, *dir = NULL;
+	_cleanup_(json_putp) json_object *o = NULL;
+	_cleanup_record_ struct origin_record *rec = NULL;
+	_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
+	struct where w = { .ctx = ctx, .path = path };
+	enum json_tokener_error jerr;
+	json_object *v = NULL, *arr = NULL;
+	size_t n;
+	int r;
+
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (!o && jerr == json_tokener_continue)
+		return bad(&w, "truncated (the JSON ends early)");
+	if (!o || jerr != json_tokener_success)
+		return bad(&w, "not valid JSON (%s)", json_tokener_error_desc(jerr));
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
+		if (!strchr(" \t\r\n", text[i]))
+			return bad(&w, "text after the end of the record");
+	if (!json_object_is_type(o, json_type_object))
+		return bad(&w, "not a JSON object");
+
+	/* The version first: a newer layout's other keys mean nothing here. */
+	r = get_value(&w, o, "version", json_type_int, false, &v);
+	if (r < 0)
+		return r;
+	if (json_object_get_int64(v) != RECORD_VERSION)
+		return bad(&w, "unknown version %" PRId64 " (this snapmgr reads version %d)",
+			   json_object_get_int64(v), RECORD_VERSION);
+
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	if ((r = get_string(&w, o, "name", false, &rec->name)) < 0 ||
+	    (r = get_string(&w, o, "id", false, &rec->id)) < 0 ||
+	    (r = get_string(&w, o, "device", false, &rec->device)) < 0 ||
+	    (r = get_string(&w, o, "devnum", false, &rec->devnum)) < 0 ||
+	    (r = get_u64(&w, o, "sectors", false, &rec->sectors)) < 0 ||
+	    (r = get_bool(&w, o, "unwrapped", &rec->unwrapped)) < 0 ||
+	    (r = get_value(&w, o, "snapshots", json_type_array, false, &arr)) < 0)
+		return r;
+	if (origin && !streq(rec->name, origin))
+		return bad(&w, "it is the record of \"%s\"", rec->name);
+	if (rec->sectors == 0)
+		return bad(&w, "\"sectors\" is 0");
+
+	n = json_object_array_length(arr);
+	rec->snapshots = calloc(n ? n : 1, sizeof(*rec->snapshots));
+	if (!rec->snapshots)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(w.at, sizeof(w.at), "snapshot %zu: ", i + 1);
+		rec->n_snapshots = i + 1; /* so that free() sees what is set */
+		r = parse_entry(&w, json_object_array_get_idx(arr, i),
+				&rec->snapshots[i]);
+		if (r < 0)
+			return r;
+		if (record_find_snapshot(rec, rec->snapshots[i].name) !=
+		    &rec->snapshots[i]) {
+			w.at[0] = '\0';
+			return bad(&w, "snapshot \"%s\" is listed twice",
+				   rec->snapshots[i].name);
+		}
+	}
+	*ret = TAKE_PTR(rec);
+	return 0;
+}
+
+int record_load(struct snapmgr_ctx *ctx, const char *origin,
+		struct origin_record **ret)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	size_t size = 0;
+
+	if (record_path(origin, &path) < 0)
+		return -ENOMEM;
+	f = fopen(path, "re");
+	if (!f && errno == ENOENT)
+		return -ENOENT;
+	if (!f)
+		return snapmgr_error(ctx, negative_errno(),
+				     "cannot read record %s: %m", path);
+	{
+		_cleanup_fclose_ FILE *m = open_memstream(&text, &size);
+		char buf[4096];
+		size_t k;
+
+		if (!m)
+			return -ENOMEM;
+		while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+			if (fwrite(buf, 1, k, m) != k)
+				return -ENOMEM;
+		if (ferror(f))
+			return snapmgr_error(ctx, -EIO,
+					     "cannot read record %s: %m", path);
+	}
+	return record_parse(ctx, path, origin, text, size, ret);
+}
+
+/* --- writing: the same shape as every earlier release wrote */
+
+static json_object *json_string_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *entry_to_json(const struct snap_entry *e)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(e->name));
+	json_object_object_add(o, "id", json_object_new_string(e->id));
+	json_object_object_add(o, "state",
+			       json_object_new_string(snap_state_to_string(e->state)));
+	json_object_object_add(o, "chunk_size", json_object_new_int64((int64_t)e->chunk_size));
+	/* null until a COW file is attached, as before. */
+	json_object_object_add(o, "cow_device", json_string_or_null(e->cow_device));
+	if (e->cow_file) {
+		json_object_object_add(o, "cow_file", json_object_new_string(e->cow_file));
+		json_object_object_add(o, "cow_size", json_object_new_int64((int64_t)e->cow_size));
+		json_object_object_add(o, "cow_file_created",
+				       json_object_new_boolean(e->cow_file_created));
+	}
+	if (e->has_merge_usage) {
+		json_object_object_add(o, "merge_start_used",
+				       json_object_new_int64((int64_t)e->merge_start_used));
+		json_object_object_add(o, "merge_metadata",
+				       json_object_new_int64((int64_t)e->merge_metadata));
+	}
+	if (e->merge_error)
+		json_object_object_add(o, "merge_error", json_object_new_string(e->merge_error));
+	return o;
+}
+
+int record_format(const struct origin_record *rec, char **ret_text)
+{
+	_cleanup_(json_putp) json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	char *text;
+
+	if (!o || !arr) {
+		json_object_put(arr);
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
+	json_object_object_add(o, "name", json_object_new_string(rec->name));
+	json_object_object_add(o, "id", json_object_new_string(rec->id));
+	json_object_object_add(o, "device", json_object_new_string(rec->device));
+	json_object_object_add(o, "devnum", json_object_new_string(rec->devnum));
+	json_object_object_add(o, "sectors", json_object_new_int64((int64_t)rec->sectors));
+	for (size_t i = 0; i < rec->n_snapshots; i++)
+		json_object_array_add(arr, entry_to_json(&rec->snapshots[i]));
+	json_object_object_add(o, "snapshots", arr);
+	if (rec->unwrapped)
+		json_object_object_add(o, "unwrapped", json_object_new_boolean(true));
+	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!text)
+		return -ENOMEM;
+	*ret_text = text;
+	return 0;
+}
+
+int record_save(struct snapmgr_ctx *ctx, const struct origin_record *rec)
+{
+	_cleanup_free_ char *path = NULL, *tmp = NULL, *dir = NULL, *text = NULL;
 	_cleanup_close_ int fd = -1, dfd = -1;
-	const char *text;
 	size_t len;
 	int r;
 
 	if (asprintf(&dir, "%s/origins", state_dir()) < 0 ||
-	    record_path(origin, &path) < 0 ||
-	    asprintf(&tmp, "%s.tmp", path) < 0)
+	    record_path(rec->name, &path) < 0 ||
+	    asprintf(&tmp, "%s.tmp", path) < 0 ||
+	    record_format(rec, &text) < 0)
 		return -ENOMEM;
 	r = mkdir_p(dir);
 	if (r < 0)
 		return snapmgr_error(ctx, r, "cannot create %s: %s", dir,
 				     strerror(-r));
-	text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -126,25 +528,6 @@ int record_delete(struct snapmgr_ctx *ctx, const char *origin)
 		return snapmgr_error(ctx, negative_errno(),
 				     "cannot delete %s: %m", path);
 	return 0;
-}
-
-json_object *record_find_snapshot(json_object *rec, const char *snap,
-				  size_t *ret_index)
-{
-	json_object *arr;
-
-	if (!json_object_object_get_ex(rec, "snapshots", &arr))
-		return NULL;
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-
-		if (streq(json_get_string(e, "name"), snap)) {
-			if (ret_index)
-				*ret_index = i;
-			return e;
-		}
-	}
-	return NULL;
 }
 
 int record_list(char ***ret_origins)
@@ -191,24 +574,22 @@ int record_list(char ***ret_origins)
 int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
 			  char **ret_origin)
 {
-	char **origins = NULL;
+	_cleanup_strv_ char **origins = NULL;
 	int r;
 
 	r = record_list(&origins);
 	if (r < 0)
 		return r;
-	r = -ENOENT;
-	for (char **o = origins; r == -ENOENT && *o; o++) {
-		json_object *rec = NULL;
+	for (char **o = origins; *o; o++) {
+		_cleanup_record_ struct origin_record *rec = NULL;
 
+		/* A damaged record of another origin does not hide this one. */
 		if (record_load(ctx, *o, &rec) < 0)
 			continue;
-		if (record_find_snapshot(rec, snap, NULL)) {
+		if (record_find_snapshot(rec, snap)) {
 			*ret_origin = strdup(*o);
-			r = *ret_origin ? 0 : -ENOMEM;
+			return *ret_origin ? 0 : -ENOMEM;
 		}
-		json_object_put(rec);
 	}
-	strv_free(origins);
-	return r;
+	return -ENOENT;
 }

@@ -4,25 +4,112 @@
  * origin under the state directory (default /var/lib/snapmgr, or
  * $SNAPMGR_STATE_DIR), written atomically (write, fsync, rename, fsync the
  * directory). The dm tables are the truth when the two disagree.
+ *
+ * JSON is only the file format: a record is parsed and validated once, in
+ * record_load(), into a struct origin_record, and written once, from it, by
+ * record_save(). Nothing else in lib/ reads or writes record JSON.
  */
 #pragma once
 
-#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "libsnapmgr-private.h"
 
+/* The only version this code reads and writes. */
+#define RECORD_VERSION 1
+
+/*
+ * Where a snapshot is in its life. Every multi-step operation records the
+ * state it is in before its first dm change, so a re-run after a crash
+ * knows what to finish. The on-disk strings are record.c's alone.
+ */
+enum snap_state {
+	SNAP_CREATING,      /* create started, not finished */
+	SNAP_ACTIVE,
+	SNAP_REMOVING,      /* remove started, not finished */
+	SNAP_MERGE_PENDING, /* merge asked for while the devices were open */
+	SNAP_MERGING,       /* the origin is (or is to become) snapshot-merge */
+	SNAP_MERGE_FAILED,  /* the kernel stopped the merge */
+	_SNAP_STATE_MAX,
+};
+
+const char *snap_state_to_string(enum snap_state s);
+/* -EINVAL for a string no version of snapmgr wrote. */
+int snap_state_from_string(const char *s, enum snap_state *ret);
+
+struct snap_entry {
+	char *name;
+	char *id;
+	enum snap_state state;
+	uint64_t chunk_size; /* bytes */
+	char *cow_device;    /* NULL until a COW file is attached */
+	char *cow_file;      /* absolute; NULL when given a COW device */
+	uint64_t cow_size;   /* bytes, with cow_file */
+	bool cow_file_created;
+	/* The COW's usage when the merge started, for its progress. */
+	bool has_merge_usage;
+	uint64_t merge_start_used, merge_metadata; /* sectors */
+	char *merge_error;
+};
+
+struct origin_record {
+	char *name;
+	char *id;
+	char *device; /* the path it was wrapped from */
+	char *devnum; /* "major:minor" of device, re-read at activation */
+	uint64_t sectors;
+	bool unwrapped; /* no snapshot left: NAME is linear over device */
+	size_t n_snapshots;
+	struct snap_entry *snapshots;
+};
+
+void origin_record_free(struct origin_record *rec);
+static inline void origin_record_freep(struct origin_record **rec)
+{
+	origin_record_free(*rec);
+}
+#define _cleanup_record_ _cleanup_(origin_record_freep)
+
+/* A new record with no snapshots. */
+int origin_record_new(const char *name, const char *id, const char *device,
+		      const char *devnum, uint64_t sectors,
+		      struct origin_record **ret);
+
 const char *state_dir(void);
-/* -ENOENT when there is no record for that origin. */
+/*
+ * -ENOENT when there is no record for that origin (no message); -EBADMSG
+ * with a one-line message naming the file when it cannot be trusted:
+ * not JSON, truncated, a key missing or of the wrong type, an unknown
+ * version or state.
+ */
 int record_load(struct snapmgr_ctx *ctx, const char *origin,
-		json_object **ret);
-int record_save(struct snapmgr_ctx *ctx, const char *origin, json_object *rec);
+		struct origin_record **ret);
+int record_save(struct snapmgr_ctx *ctx, const struct origin_record *rec);
 int record_delete(struct snapmgr_ctx *ctx, const char *origin);
-/* The snapshot entry named snap in rec's "snapshots", or NULL. */
-json_object *record_find_snapshot(json_object *rec, const char *snap,
-				  size_t *ret_index);
+
+/* Parses record text; path names the file in messages (record_load's core). */
+int record_parse(struct snapmgr_ctx *ctx, const char *path, const char *origin,
+		 const char *text, size_t len, struct origin_record **ret);
+/* The JSON text record_save() writes; free() it. */
+int record_format(const struct origin_record *rec, char **ret_text);
+
+/* The entry named snap, or NULL. */
+struct snap_entry *record_find_snapshot(struct origin_record *rec,
+					const char *snap);
+/* The entry merging (or whose merge failed), or NULL: at most one is. */
+struct snap_entry *record_merging(struct origin_record *rec);
+/* Appends a zeroed entry (pointers to other entries become invalid). */
+int record_add_snapshot(struct origin_record *rec, struct snap_entry **ret);
+/* Drops entry (a pointer into rec) and frees what it holds. */
+void record_remove_snapshot(struct origin_record *rec, struct snap_entry *entry);
+
+/* Replaces *field with a copy of value (NULL clears it). */
+int set_string(char **field, const char *value);
+
 /* The names of all origins with a record (NULL-terminated; strv_free). */
 int record_list(char ***ret_origins);
 /* Finds the origin whose record lists snap; -ENOENT if none. */
 int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
 			  char **ret_origin);
-const char *json_get_string(json_object *o, const char *key);

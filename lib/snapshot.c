@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <libdevmapper.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,37 +189,21 @@ static int parse_counters(struct snapmgr_snapshot *s, const char *reply)
  * version when it answers "stats"; Debian's reports 0 and would only log
  * "does not support messages" if asked.
  */
-static bool module_has_counters(void)
+static bool module_has_counters(struct snapmgr_ctx *ctx)
 {
-	struct dm_task *dmt = dm_task_create(DM_DEVICE_LIST_VERSIONS);
-	struct dm_versions *v;
-	unsigned next = 0;
-	bool ours = false;
+	uint32_t v[3];
 
-	if (!dmt)
-		return false;
-	if (!dm_task_run(dmt))
-		goto out;
-	v = dm_task_get_versions(dmt);
-	do {
-		v = (struct dm_versions *)((char *)v + next);
-		if (streq(v->name, "snapshot"))
-			ours = v->version[2] >= 2;
-		next = v->next;
-	} while (next);
-out:
-	dm_task_destroy(dmt);
-	return ours;
+	return smdm_target_version(ctx, "snapshot", v) == 0 && v[2] >= 2;
 }
 
 static void resolve_origin_device(struct snapmgr_ctx *ctx, dev_t real,
 				  char **ret)
 {
-	_cleanup_dm_device_ struct dm_device *d = NULL;
+	_cleanup_smdm_device_ struct smdm_device *d = NULL;
 	dev_t under;
 
 	/* NAME-real (ours) and LV-real (lvm2) are linear over the device. */
-	if (dm_device_get_by_devnum(ctx, real, false, &d) == 0 &&
+	if (smdm_device_get_by_devnum(ctx, real, false, &d) == 0 &&
 	    streq(d->target_type, "linear") && d->target_count == 1) {
 		char devs[32];
 
@@ -236,14 +219,12 @@ static void resolve_origin_device(struct snapmgr_ctx *ctx, dev_t real,
  * Builds the object for one device whose table is a snapshot; origins maps
  * each snapshot-origin's underlying device to its name.
  */
-static int snapshot_build(struct snapmgr_ctx *ctx, const struct dm_device *table,
+static int snapshot_build(struct snapmgr_ctx *ctx, const struct smdm_device *table,
 			  char **origin_names, dev_t *origin_reals,
 			  size_t n_origins, bool counters,
 			  struct snapmgr_snapshot **ret)
 {
-	_cleanup_dm_device_ struct dm_device *status = NULL;
-	struct dm_status_snapshot *st = NULL;
-	struct dm_pool *mem;
+	struct smdm_snapshot_status st;
 	struct snapmgr_snapshot *s;
 	dev_t origin_dev, cow_dev;
 	bool merge = streq(table->target_type, "snapshot-merge");
@@ -283,37 +264,28 @@ static int snapshot_build(struct snapmgr_ctx *ctx, const struct dm_device *table
 	(void)blockdev_loop_backing_file(cow_dev, &s->cow_file);
 
 	s->state = merge ? SNAPMGR_STATE_MERGING : SNAPMGR_STATE_ACTIVE;
-	r = dm_device_get(ctx, table->name, true, &status);
-	if (r < 0)
+	r = smdm_snapshot_status(ctx, table->name, &st);
+	if (r == -EBADMSG)
+		r = 0; /* logged; listed without usage */
+	else if (r < 0)
 		goto fail;
-	mem = dm_pool_create("snapmgr-status", 256);
-	if (!mem) {
-		r = -ENOMEM;
-		goto fail;
+	else if (st.merge_failed)
+		s->state = SNAPMGR_STATE_MERGE_FAILED;
+	else if (st.overflow)
+		s->state = SNAPMGR_STATE_OVERFLOW;
+	else if (st.invalid)
+		s->state = SNAPMGR_STATE_INVALID;
+	else if (st.has_usage) {
+		s->has_usage = true;
+		s->used_sectors = st.used_sectors;
+		s->size_sectors = st.total_sectors;
+		s->metadata_sectors = st.metadata_sectors;
 	}
-	if (status->params && dm_get_status_snapshot(mem, status->params, &st)) {
-		if (st->merge_failed)
-			s->state = SNAPMGR_STATE_MERGE_FAILED;
-		else if (st->overflow)
-			s->state = SNAPMGR_STATE_OVERFLOW;
-		else if (st->invalid)
-			s->state = SNAPMGR_STATE_INVALID;
-		else {
-			s->has_usage = true;
-			s->used_sectors = st->used_sectors;
-			s->size_sectors = st->total_sectors;
-			s->metadata_sectors = st->metadata_sectors;
-		}
-	} else {
-		log_warning(ctx, "%s: cannot parse snapshot status '%s'",
-			    table->name, status->params ? status->params : "");
-	}
-	dm_pool_destroy(mem);
 
 	if (counters) {
 		_cleanup_free_ char *reply = NULL;
 
-		if (dm_message(ctx, table->name, "stats", &reply) == 0 && reply &&
+		if (smdm_message(ctx, table->name, "stats", &reply) == 0 && reply &&
 		    parse_counters(s, reply) < 0)
 			log_warning(ctx, "%s: odd stats reply '%s'", s->name,
 				    reply);
@@ -332,11 +304,59 @@ fail:
  * back to normal (its COW is still to be released). List them, as
  * merge_failed and merging, so status says so and snapmgrd finishes them.
  */
+static int strdup_or_null(const char *s, char **ret)
+{
+	*ret = NULL;
+	return s && !(*ret = strdup(s)) ? -ENOMEM : 0;
+}
+
+/* Whether list already shows entry e of origin's record. */
+static bool listed(struct snapmgr_snapshot **list, size_t n, const char *origin,
+		   const struct snap_entry *e)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (streq(list[k]->name, e->name))
+			return true;
+		/* Still merging: listed under the origin's name. */
+		if (e->state == SNAP_MERGING && streq(list[k]->name, origin) &&
+		    (list[k]->state == SNAPMGR_STATE_MERGING ||
+		     list[k]->state == SNAPMGR_STATE_MERGE_FAILED))
+			return true;
+	}
+	return false;
+}
+
+static int snapshot_from_record(const struct origin_record *rec,
+				const struct snap_entry *e,
+				struct snapmgr_snapshot **ret)
+{
+	struct snapmgr_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->refcount = 1;
+	s->owner = SNAPMGR_OWNER_SNAPMGR;
+	s->state = e->state == SNAP_MERGE_FAILED ? SNAPMGR_STATE_MERGE_FAILED :
+						    SNAPMGR_STATE_MERGING;
+	s->chunk_sectors = (uint32_t)(e->chunk_size / 512);
+	s->persistent = true;
+	if (strdup_or_null(e->name, &s->name) < 0 || strdup_or_null("", &s->uuid) < 0 ||
+	    strdup_or_null(rec->name, &s->origin) < 0 ||
+	    strdup_or_null(e->cow_device, &s->cow_device) < 0 ||
+	    strdup_or_null(e->cow_file, &s->cow_file) < 0 ||
+	    strdup_or_null(rec->device, &s->origin_device) < 0) {
+		snapshot_free(s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
 static int add_record_only(struct snapmgr_ctx *ctx,
 			   struct snapmgr_snapshot **list, size_t *n_snaps,
 			   size_t cap, struct snapmgr_snapshot ***ret_list)
 {
-	char **origins = NULL;
+	_cleanup_strv_ char **origins = NULL;
 	int r;
 
 	*ret_list = list;
@@ -344,60 +364,29 @@ static int add_record_only(struct snapmgr_ctx *ctx,
 	if (r < 0)
 		return r;
 	for (char **o = origins; *o; o++) {
-		const char *origin = *o;
-		json_object *rec = NULL, *arr;
+		_cleanup_record_ struct origin_record *rec = NULL;
 
-		if (record_load(ctx, origin, &rec) < 0)
+		if (record_load(ctx, *o, &rec) < 0)
 			continue;
-		arr = json_object_object_get(rec, "snapshots");
-		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-			json_object *e = json_object_array_get_idx(arr, i);
-			struct snapmgr_snapshot *s, **nl;
-			const char *name = json_get_string(e, "name");
-			const char *state = json_get_string(e, "state");
-			bool failed = streq(state, "merge_failed");
-			bool merging = streq(state, "merging");
-			bool listed = false;
+		for (size_t i = 0; i < rec->n_snapshots; i++) {
+			const struct snap_entry *e = &rec->snapshots[i];
+			struct snapmgr_snapshot **nl;
 
-			if (!(failed || merging) || !name)
+			if ((e->state != SNAP_MERGING && e->state != SNAP_MERGE_FAILED) ||
+			    listed(list, *n_snaps, *o, e))
 				continue;
-			for (size_t k = 0; k < *n_snaps; k++) {
-				listed |= streq(list[k]->name, name);
-				/* Still merging: listed under the origin's name. */
-				listed |= merging && streq(list[k]->name, origin) &&
-					  (list[k]->state == SNAPMGR_STATE_MERGING ||
-					   list[k]->state == SNAPMGR_STATE_MERGE_FAILED);
-			}
-			if (listed)
-				continue;
-			s = calloc(1, sizeof(*s));
 			nl = realloc(list, (cap + 1) * sizeof(*list));
-			if (!s || !nl) {
-				free(s);
-				json_object_put(rec);
-				strv_free(origins);
+			if (!nl)
 				return -ENOMEM;
-			}
 			list = nl;
 			*ret_list = list;
 			cap++;
-			s->refcount = 1;
-			s->name = strdup(name);
-			s->uuid = strdup("");
-			s->owner = SNAPMGR_OWNER_SNAPMGR;
-			s->state = failed ? SNAPMGR_STATE_MERGE_FAILED : SNAPMGR_STATE_MERGING;
-			s->origin = strdup(origin);
-			s->cow_device = json_get_string(e, "cow_device") ? strdup(json_get_string(e, "cow_device")) : NULL;
-			s->cow_file = json_get_string(e, "cow_file") ? strdup(json_get_string(e, "cow_file")) : NULL;
-			s->origin_device = json_get_string(rec, "device") ? strdup(json_get_string(rec, "device")) : NULL;
-			s->chunk_sectors = (uint32_t)(json_object_get_int64(json_object_object_get(e, "chunk_size")) / 512);
-			s->persistent = true;
-			list[(*n_snaps)++] = s;
-			list[*n_snaps] = NULL;
+			r = snapshot_from_record(rec, e, &list[*n_snaps]);
+			if (r < 0)
+				return r;
+			list[++(*n_snaps)] = NULL;
 		}
-		json_object_put(rec);
 	}
-	strv_free(origins);
 	return 0;
 }
 
@@ -405,7 +394,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 				   struct snapmgr_snapshot ***ret_list)
 {
 	char **names = NULL;
-	struct dm_device **tables = NULL;
+	struct smdm_device **tables = NULL;
 	char **origin_names = NULL;
 	dev_t *origin_reals = NULL;
 	struct snapmgr_snapshot **list = NULL;
@@ -415,8 +404,10 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 
 	if (!ctx || !ret_list)
 		return -EINVAL;
-	dm_setup(ctx);
-	r = dm_list_names(ctx, &names);
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
+	r = smdm_list_names(ctx, &names);
 	if (r < 0)
 		return r;
 	while (names[n])
@@ -430,7 +421,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = dm_device_get(ctx, names[i], false, &tables[i]);
+		r = smdm_device_get(ctx, names[i], false, &tables[i]);
 		if (r == -ENXIO) /* removed meanwhile */
 			continue;
 		if (r < 0)
@@ -442,7 +433,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 			counters = true;
 	}
 	if (counters)
-		counters = module_has_counters();
+		counters = module_has_counters(ctx);
 	for (size_t i = 0; i < n; i++) {
 		if (!tables[i] || (!streq(tables[i]->target_type, "snapshot") &&
 				   !streq(tables[i]->target_type, "snapshot-merge")))
@@ -463,7 +454,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 out:
 	snapmgr_snapshot_list_free(list);
 	for (size_t i = 0; tables && i < n; i++)
-		dm_device_free(tables[i]);
+		smdm_device_free(tables[i]);
 	free(tables);
 	free(origin_names);
 	free(origin_reals);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,10 +92,10 @@ int devnum_string(dev_t d, char buf[32])
 }
 
 /* The dm device, or NULL with 0 when there is none. */
-int dm_lookup(struct snapmgr_ctx *ctx, const char *name,
-		     struct dm_device **ret)
+int device_lookup(struct snapmgr_ctx *ctx, const char *name,
+		     struct smdm_device **ret)
 {
-	int r = dm_device_get(ctx, name, false, ret);
+	int r = smdm_device_get(ctx, name, false, ret);
 
 	if (r == -ENXIO) {
 		*ret = NULL;
@@ -105,26 +104,12 @@ int dm_lookup(struct snapmgr_ctx *ctx, const char *name,
 	return r;
 }
 
-bool uuid_is_ours(const struct dm_device *d, const char *kind)
+bool uuid_is_ours(const struct smdm_device *d, const char *kind)
 {
 	char prefix[32];
 
 	snprintf(prefix, sizeof(prefix), SNAPMGR_UUID_PREFIX "%s-", kind);
 	return d && strncmp(d->uuid, prefix, strlen(prefix)) == 0;
-}
-
-int64_t json_get_int(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return -1;
-	return json_object_get_int64(v);
-}
-
-void json_set_string(json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
 }
 
 int real_name(const char *origin, char buf[REAL_NAME_MAX])
@@ -134,20 +119,16 @@ int real_name(const char *origin, char buf[REAL_NAME_MAX])
 }
 
 /* NAME-real and NAME, made or completed. */
-int origin_assemble(struct snapmgr_ctx *ctx, const char *name,
-			   json_object *rec, int *fp)
+int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp)
 {
-	_cleanup_dm_device_ struct dm_device *real = NULL, *orig = NULL;
+	_cleanup_smdm_device_ struct smdm_device *real = NULL, *orig = NULL;
 	char realname[SNAPMGR_NAME_MAX + 8], uuid[64], params[64];
-	const char *id = json_get_string(rec, "id");
-	const char *devs = json_get_string(rec, "devnum");
-	int64_t sectors = json_get_int(rec, "sectors");
+	const char *name = rec->name, *id = rec->id, *devs = rec->devnum;
+	uint64_t sectors = rec->sectors;
 	int r;
 
-	if (!id || !devs || sectors <= 0)
-		return snapmgr_error(ctx, -EBADMSG, "record of origin %s is incomplete", name);
 	real_name(name, realname);
-	r = dm_lookup(ctx, realname, &real);
+	r = device_lookup(ctx, realname, &real);
 	if (r < 0)
 		return r;
 	if (real && !uuid_is_ours(real, "real"))
@@ -155,38 +136,38 @@ int origin_assemble(struct snapmgr_ctx *ctx, const char *name,
 	if (!real) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", id);
 		snprintf(params, sizeof(params), "%s 0", devs);
-		r = dm_create(ctx, realname, uuid, "linear", (uint64_t)sectors, params);
+		r = smdm_create(ctx, realname, uuid, "linear", sectors, params);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "create", fp);
-		r = dm_device_get(ctx, realname, false, &real);
+		r = smdm_device_get(ctx, realname, false, &real);
 		if (r < 0)
 			return r;
 	}
 	snprintf(params, sizeof(params), "%u:%u", major(real->devnum), minor(real->devnum));
 
-	r = dm_lookup(ctx, name, &orig);
+	r = device_lookup(ctx, name, &orig);
 	if (r < 0)
 		return r;
 	if (orig && !uuid_is_ours(orig, "orig"))
 		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", name);
 	if (!orig) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", id);
-		r = dm_create(ctx, name, uuid, "snapshot-origin", (uint64_t)sectors, params);
+		r = smdm_create(ctx, name, uuid, "snapshot-origin", sectors, params);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "create", fp);
 	} else if (streq(orig->target_type, "linear")) {
 		/* Unwrapped earlier (remove --unwrap): wrap it again, live. */
-		r = dm_reload(ctx, name, "snapshot-origin", (uint64_t)sectors, params);
+		r = smdm_reload(ctx, name, "snapshot-origin", sectors, params);
 		if (r < 0)
 			return r;
-		r = dm_resume(ctx, name);
+		r = smdm_resume(ctx, name);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "create", fp);
 	}
-	json_object_object_del(rec, "unwrapped");
+	rec->unwrapped = false;
 	return 0;
 }
 
@@ -194,13 +175,13 @@ int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 			   const char *cow_dev, uint64_t chunk, char *buf,
 			   size_t size)
 {
-	_cleanup_dm_device_ struct dm_device *real = NULL;
+	_cleanup_smdm_device_ struct smdm_device *real = NULL;
 	char realname[SNAPMGR_NAME_MAX + 8];
 	dev_t c;
 	int r;
 
 	real_name(origin, realname);
-	r = dm_device_get(ctx, realname, false, &real);
+	r = smdm_device_get(ctx, realname, false, &real);
 	if (r < 0)
 		return r;
 	r = blockdev_devnum(cow_dev, &c);
@@ -213,17 +194,20 @@ int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 
 int op_begin(struct snapmgr_ctx *ctx, int *ret_lock)
 {
+	int r;
+
 	snapmgr_clear_error(ctx);
-	dm_setup(ctx);
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
 	return take_lock(ctx, ret_lock);
 }
 
-int cow_release(struct snapmgr_ctx *ctx, json_object *entry, const char *op,
-		int *fp)
+int cow_release(struct snapmgr_ctx *ctx, const struct snap_entry *entry,
+		const char *op, int *fp)
 {
-	const char *file = json_get_string(entry, "cow_file");
+	const char *file = entry->cow_file;
 	_cleanup_free_ char *loopdev = NULL;
-	json_object *created;
 	int r;
 
 	if (!file)
@@ -234,8 +218,7 @@ int cow_release(struct snapmgr_ctx *ctx, json_object *entry, const char *op,
 			return r;
 		fault_point(ctx, op, fp);
 	}
-	if (json_object_object_get_ex(entry, "cow_file_created", &created) &&
-	    json_object_get_boolean(created) && unlink(file) < 0 && errno != ENOENT)
+	if (entry->cow_file_created && unlink(file) < 0 && errno != ENOENT)
 		return snapmgr_error(ctx, negative_errno(),
 				     "cannot delete COW file %s: %m", file);
 	return 0;

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,33 +115,24 @@ static int check_cow_device(struct snapmgr_ctx *ctx, const char *cow,
  */
 static int origin_prepare(struct snapmgr_ctx *ctx,
 			  const struct snapmgr_create_opts *o,
-			  char **ret_name, json_object **ret_rec)
+			  struct origin_record **ret_rec)
 {
 	_cleanup_free_ char *name = NULL, *uuid = NULL, *copy = NULL;
-	_cleanup_dm_device_ struct dm_device *dm = NULL, *dmreal = NULL;
+	_cleanup_smdm_device_ struct smdm_device *dm = NULL, *dmreal = NULL;
+	_cleanup_record_ struct origin_record *rec = NULL;
 	char devs[32], real[SNAPMGR_NAME_MAX + 8], id[33];
-	json_object *rec = NULL;
 	uint64_t size;
 	dev_t d;
 	int r;
 
 	if (!strchr(o->origin, '/')) {
 		/* The name of an origin we manage. */
-		r = record_load(ctx, o->origin, &rec);
+		r = record_load(ctx, o->origin, ret_rec);
 		if (r == -ENOENT)
 			return snapmgr_error(ctx, -ENODEV,
 					     "no origin named '%s' is managed by snapmgr (give a device path to wrap one)",
 					     o->origin);
-		if (r < 0)
-			return r;
-		name = strdup(o->origin);
-		if (!name) {
-			json_object_put(rec);
-			return -ENOMEM;
-		}
-		*ret_name = TAKE_PTR(name);
-		*ret_rec = rec;
-		return 0;
+		return r;
 	}
 
 	r = blockdev_devnum(o->origin, &d);
@@ -165,16 +155,11 @@ static int origin_prepare(struct snapmgr_ctx *ctx,
 		r = blockdev_path_for_devnum(d, &path);
 		if (r < 0)
 			return r;
-		r = record_load(ctx, path + strlen("/dev/mapper/"), &rec);
-		if (r < 0)
+		r = record_load(ctx, path + strlen("/dev/mapper/"), ret_rec);
+		if (r == -ENOENT)
 			return snapmgr_error(ctx, r,
 					     "origin %s is a snapmgr origin without a record (run 'snapctl activate')", o->origin);
-		name = strdup(path + strlen("/dev/mapper/"));
-		if (!name)
-			return -ENOMEM;
-		*ret_name = TAKE_PTR(name);
-		*ret_rec = rec;
-		return 0;
+		return r;
 	}
 	if (strncmp(uuid, SNAPMGR_UUID_PREFIX, strlen(SNAPMGR_UUID_PREFIX)) == 0)
 		return snapmgr_error(ctx, -EINVAL,
@@ -196,14 +181,11 @@ static int origin_prepare(struct snapmgr_ctx *ctx,
 	r = record_load(ctx, name, &rec);
 	if (r == 0) {
 		/* Re-run after a crash, or a second snapshot by path. */
-		if (!streq(json_get_string(rec, "devnum"), devs)) {
-			json_object_put(rec);
+		if (!streq(rec->devnum, devs))
 			return snapmgr_error(ctx, -EEXIST,
 					     "origin name '%s' is already taken by another device",
 					     name);
-		}
-		*ret_name = TAKE_PTR(name);
-		*ret_rec = rec;
+		*ret_rec = TAKE_PTR(rec);
 		return 0;
 	}
 	if (r != -ENOENT)
@@ -211,14 +193,14 @@ static int origin_prepare(struct snapmgr_ctx *ctx,
 
 	/* First use of this device: nothing may hold it, no name clash. */
 	real_name(name, real);
-	r = dm_lookup(ctx, name, &dm);
+	r = device_lookup(ctx, name, &dm);
 	if (r < 0)
 		return r;
 	if (dm)
 		return snapmgr_error(ctx, -EEXIST,
 				     "origin name '%s' is already taken by a device-mapper device",
 				     name);
-	r = dm_lookup(ctx, real, &dmreal);
+	r = device_lookup(ctx, real, &dmreal);
 	if (r < 0)
 		return r;
 	if (dmreal)
@@ -238,196 +220,202 @@ static int origin_prepare(struct snapmgr_ctx *ctx,
 	r = new_id(id);
 	if (r < 0)
 		return r;
+	return origin_record_new(name, id, o->origin, devs, size / 512, ret_rec);
+}
 
-	rec = json_object_new_object();
-	json_object_object_add(rec, "version", json_object_new_int(1));
-	json_set_string(rec, "name", name);
-	json_set_string(rec, "id", id);
-	json_set_string(rec, "device", o->origin);
-	json_set_string(rec, "devnum", devs);
-	json_object_object_add(rec, "sectors", json_object_new_int64((int64_t)(size / 512)));
-	json_object_object_add(rec, "snapshots", json_object_new_array());
-	*ret_name = TAKE_PTR(name);
-	*ret_rec = rec;
+/* A new entry in state creating, for a snapshot not yet in the record. */
+static int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
+		     dev_t origin_dev, struct origin_record *rec,
+		     struct snap_entry **ret)
+{
+	_cleanup_free_ char *other = NULL, *abs = NULL;
+	struct snap_entry *entry;
+	char id[33];
+	int r;
+
+	if (record_find_origin_of(ctx, o->snapshot, &other) == 0)
+		return snapmgr_error(ctx, -EEXIST, "name is already taken");
+	if (o->cow_device) {
+		r = check_cow_device(ctx, o->cow_device, origin_dev,
+				     o->chunk_size, o->force);
+		if (r < 0)
+			return r;
+	} else {
+		_cleanup_free_ char *dircopy = strdup(o->cow_file);
+		_cleanup_free_ char *basecopy = strdup(o->cow_file);
+		_cleanup_free_ char *dirabs = NULL;
+		struct stat st;
+
+		if (o->cow_size < MIN_COW_CHUNKS * o->chunk_size)
+			return snapmgr_error(ctx, -ENOSPC,
+					     "COW size %" PRIu64 " is too small, the persistent store needs at least %" PRIu64 " bytes",
+					     o->cow_size, MIN_COW_CHUNKS * o->chunk_size);
+		if (stat(o->cow_file, &st) == 0)
+			return snapmgr_error(ctx, -EEXIST,
+					     "COW file %s already exists; remove it or give it with --cow after attaching it",
+					     o->cow_file);
+		if (!dircopy || !basecopy)
+			return -ENOMEM;
+		dirabs = realpath(dirname(dircopy), NULL);
+		if (!dirabs)
+			return snapmgr_error(ctx, negative_errno(),
+					     "COW file %s: directory does not exist", o->cow_file);
+		if (asprintf(&abs, "%s/%s", dirabs, basename(basecopy)) < 0)
+			return -ENOMEM;
+	}
+	r = new_id(id);
+	if (r < 0)
+		return r;
+	r = record_add_snapshot(rec, &entry);
+	if (r < 0)
+		return r;
+	entry->state = SNAP_CREATING;
+	entry->chunk_size = o->chunk_size;
+	entry->cow_file = TAKE_PTR(abs);
+	entry->cow_file_created = !!entry->cow_file;
+	entry->cow_size = entry->cow_file ? o->cow_size : 0;
+	if (set_string(&entry->name, o->snapshot) < 0 || set_string(&entry->id, id) < 0 ||
+	    set_string(&entry->cow_device, o->cow_device) < 0)
+		return -ENOMEM;
+	*ret = entry;
+	return 0;
+}
+
+/* Creates the entry's COW file if needed and attaches it to a loop device. */
+static int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry,
+			    int *fp)
+{
+	const char *file = entry->cow_file;
+	_cleanup_free_ char *loopdev = NULL;
+	int r;
+
+	if (access(file, F_OK) < 0) {
+		_cleanup_close_ int fd = open(file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+		if (fd < 0 || ftruncate(fd, (off_t)entry->cow_size) < 0)
+			return snapmgr_error(ctx, negative_errno(),
+					     "cannot create COW file %s: %m", file);
+		fault_point(ctx, "create", fp);
+	}
+	if (loop_find(file, &loopdev) < 0) {
+		r = loop_attach(ctx, file, &loopdev);
+		if (r < 0)
+			return r;
+		fault_point(ctx, "create", fp);
+	}
+	return set_string(&entry->cow_device, loopdev);
+}
+
+/* Loads the snapshot device, the origin suspended around it. */
+static int snapshot_load(struct snapmgr_ctx *ctx, const struct origin_record *rec,
+			 const struct snap_entry *entry, int *fp)
+{
+	char params[128], uuid[64];
+	int r;
+
+	/* A stale header would make the kernel load old exceptions. */
+	r = blockdev_zero_head(entry->cow_device, entry->chunk_size);
+	if (r < 0)
+		return snapmgr_error(ctx, r, "cannot initialise COW %s: %s",
+				     entry->cow_device, strerror(-r));
+	fault_point(ctx, "create", fp);
+	r = snapshot_params(ctx, rec->name, entry->cow_device, entry->chunk_size,
+			    params, sizeof(params));
+	if (r < 0)
+		return r;
+	/* Writes in flight to the origin finish before the snapshot exists. */
+	r = smdm_suspend(ctx, rec->name);
+	if (r < 0)
+		return r;
+	fault_point(ctx, "create", fp);
+	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s", entry->id);
+	r = smdm_create(ctx, entry->name, uuid, "snapshot", rec->sectors, params);
+	if (r < 0) {
+		(void)smdm_resume(ctx, rec->name);
+		return r;
+	}
+	fault_point(ctx, "create", fp);
 	return 0;
 }
 
 static int create_locked(struct snapmgr_ctx *ctx,
 			 const struct snapmgr_create_opts *o)
 {
-	_cleanup_free_ char *origin = NULL;
-	_cleanup_dm_device_ struct dm_device *snapdev = NULL, *origdev = NULL;
-	json_object *rec = NULL, *entry;
-	char params[128], uuid[64], id[33];
+	_cleanup_record_ struct origin_record *rec = NULL;
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
+	struct snap_entry *entry;
+	const char *origin;
+	size_t olen;
 	dev_t origin_dev = 0;
-	int64_t sectors;
 	int fp = 0, r;
 
-	r = origin_prepare(ctx, o, &origin, &rec);
+	r = origin_prepare(ctx, o, &rec);
 	if (r < 0)
 		return r;
-	sectors = json_get_int(rec, "sectors");
-	if (streq(o->snapshot, origin) || (strlen(o->snapshot) == strlen(origin) + 5 &&
-					    strncmp(o->snapshot, origin, strlen(origin)) == 0 &&
-					    streq(o->snapshot + strlen(origin), "-real"))) {
-		r = snapmgr_error(ctx, -EEXIST, "name is used by the origin's stack");
-		goto out;
-	}
-	(void)parse_devnum(json_get_string(rec, "devnum"), &origin_dev);
+	origin = rec->name;
+	olen = strlen(origin);
+	if (streq(o->snapshot, origin) ||
+	    (strncmp(o->snapshot, origin, olen) == 0 && streq(o->snapshot + olen, "-real")))
+		return snapmgr_error(ctx, -EEXIST, "name is used by the origin's stack");
+	(void)parse_devnum(rec->devnum, &origin_dev);
 
-	entry = record_find_snapshot(rec, o->snapshot, NULL);
-	r = dm_lookup(ctx, o->snapshot, &snapdev);
+	entry = record_find_snapshot(rec, o->snapshot);
+	r = device_lookup(ctx, o->snapshot, &snapdev);
 	if (r < 0)
-		goto out;
-	if (entry && streq(json_get_string(entry, "state"), "active")) {
-		r = snapmgr_error(ctx, -EEXIST, "snapshot already exists");
-		goto out;
-	}
+		return r;
+	if (entry && entry->state == SNAP_REMOVING)
+		return snapmgr_error(ctx, -EEXIST,
+				     "was being removed when it stopped; run 'snapctl remove %s' to finish",
+				     o->snapshot);
+	/* Only a create that stopped half-way may be run again. */
+	if (entry && entry->state != SNAP_CREATING)
+		return snapmgr_error(ctx, -EEXIST, "snapshot already exists");
 	if (!entry) {
-		_cleanup_free_ char *other = NULL;
-
-		if (snapdev || record_find_origin_of(ctx, o->snapshot, &other) == 0) {
-			r = snapmgr_error(ctx, -EEXIST, "name is already taken");
-			goto out;
-		}
-		if (o->cow_device) {
-			r = check_cow_device(ctx, o->cow_device, origin_dev,
-					     o->chunk_size, o->force);
-			if (r < 0)
-				goto out;
-		} else {
-			struct stat st;
-
-			if (o->cow_size < MIN_COW_CHUNKS * o->chunk_size) {
-				r = snapmgr_error(ctx, -ENOSPC,
-						  "COW size %" PRIu64 " is too small, the persistent store needs at least %" PRIu64 " bytes",
-						  o->cow_size, MIN_COW_CHUNKS * o->chunk_size);
-				goto out;
-			}
-			if (stat(o->cow_file, &st) == 0) {
-				r = snapmgr_error(ctx, -EEXIST,
-						  "COW file %s already exists; remove it or give it with --cow after attaching it",
-						  o->cow_file);
-				goto out;
-			}
-		}
-		r = new_id(id);
+		if (snapdev)
+			return snapmgr_error(ctx, -EEXIST, "name is already taken");
+		r = entry_new(ctx, o, origin_dev, rec, &entry);
 		if (r < 0)
-			goto out;
-		entry = json_object_new_object();
-		json_set_string(entry, "name", o->snapshot);
-		json_set_string(entry, "id", id);
-		json_set_string(entry, "state", "creating");
-		json_object_object_add(entry, "chunk_size", json_object_new_int64((int64_t)o->chunk_size));
-		json_set_string(entry, "cow_device", o->cow_device);
-		if (o->cow_file) {
-			_cleanup_free_ char *abs = NULL;
-			_cleanup_free_ char *dircopy = strdup(o->cow_file);
-			_cleanup_free_ char *dirabs = dircopy ? realpath(dirname(dircopy), NULL) : NULL;
-			_cleanup_free_ char *basecopy = strdup(o->cow_file);
-
-			if (!dirabs) {
-				r = snapmgr_error(ctx, negative_errno(),
-						  "COW file %s: directory does not exist", o->cow_file);
-				goto out;
-			}
-			if (!basecopy || asprintf(&abs, "%s/%s", dirabs, basename(basecopy)) < 0) {
-				r = -ENOMEM;
-				goto out;
-			}
-			json_set_string(entry, "cow_file", abs);
-			json_object_object_add(entry, "cow_size", json_object_new_int64((int64_t)o->cow_size));
-			json_object_object_add(entry, "cow_file_created", json_object_new_boolean(true));
-		}
-		json_object_array_add(json_object_object_get(rec, "snapshots"), entry);
-		r = record_save(ctx, origin, rec);
+			return r;
+		r = record_save(ctx, rec);
 		if (r < 0)
-			goto out;
+			return r;
 		fault_point(ctx, "create", &fp);
 	} else if (snapdev && !uuid_is_ours(snapdev, "snap")) {
-		r = snapmgr_error(ctx, -EEXIST, "name is already taken");
-		goto out;
+		return snapmgr_error(ctx, -EEXIST, "name is already taken");
 	}
 
-	r = origin_assemble(ctx, origin, rec, &fp);
+	r = origin_assemble(ctx, rec, &fp);
 	if (r < 0)
-		goto out;
-	r = record_save(ctx, origin, rec);
+		return r;
+	r = record_save(ctx, rec);
 	if (r < 0)
-		goto out;
+		return r;
 
-	if (json_get_string(entry, "cow_file")) {
-		const char *file = json_get_string(entry, "cow_file");
-		_cleanup_free_ char *loopdev = NULL;
-
-		if (access(file, F_OK) < 0) {
-			_cleanup_close_ int fd = open(file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-			if (fd < 0 || ftruncate(fd, json_get_int(entry, "cow_size")) < 0) {
-				r = snapmgr_error(ctx, negative_errno(),
-						  "cannot create COW file %s: %m", file);
-				goto out;
-			}
-			fault_point(ctx, "create", &fp);
-		}
-		if (loop_find(file, &loopdev) < 0) {
-			r = loop_attach(ctx, file, &loopdev);
-			if (r < 0)
-				goto out;
-			fault_point(ctx, "create", &fp);
-		}
-		json_set_string(entry, "cow_device", loopdev);
-		r = record_save(ctx, origin, rec);
+	if (entry->cow_file) {
+		r = cow_file_prepare(ctx, entry, &fp);
 		if (r < 0)
-			goto out;
+			return r;
+		r = record_save(ctx, rec);
+		if (r < 0)
+			return r;
 	}
-
 	if (!snapdev) {
-		const char *cow = json_get_string(entry, "cow_device");
-		uint64_t chunk = (uint64_t)json_get_int(entry, "chunk_size");
-
-		/* A stale header would make the kernel load old exceptions. */
-		r = blockdev_zero_head(cow, chunk);
-		if (r < 0) {
-			r = snapmgr_error(ctx, r, "cannot initialise COW %s: %s", cow, strerror(-r));
-			goto out;
-		}
-		fault_point(ctx, "create", &fp);
-		r = snapshot_params(ctx, origin, cow, chunk, params, sizeof(params));
+		r = snapshot_load(ctx, rec, entry, &fp);
 		if (r < 0)
-			goto out;
-		/* Writes in flight to the origin finish before the snapshot exists. */
-		r = dm_suspend(ctx, origin);
-		if (r < 0)
-			goto out;
-		fault_point(ctx, "create", &fp);
-		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s",
-			 json_get_string(entry, "id"));
-		r = dm_create(ctx, o->snapshot, uuid, "snapshot", (uint64_t)sectors, params);
-		if (r < 0) {
-			(void)dm_resume(ctx, origin);
-			goto out;
-		}
-		fault_point(ctx, "create", &fp);
+			return r;
 	}
 	/* Resume the origin if an earlier run left it suspended. */
-	r = dm_device_get(ctx, origin, false, &origdev);
+	r = smdm_device_get(ctx, origin, false, &origdev);
 	if (r < 0)
-		goto out;
+		return r;
 	if (origdev->suspended) {
-		r = dm_resume(ctx, origin);
+		r = smdm_resume(ctx, origin);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	/* The last step: a crash after it is the same as success. */
-	json_set_string(entry, "state", "active");
-	r = record_save(ctx, origin, rec);
-	if (r < 0)
-		goto out;
-	r = 0;
-out:
-	json_object_put(rec);
-	return r;
+	entry->state = SNAP_ACTIVE;
+	return record_save(ctx, rec);
 }
 
 _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
@@ -439,14 +427,21 @@ _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
 	if (!ctx || !o || !o->snapshot || !o->origin)
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
-	dm_setup(ctx);
 	r = snapmgr_check_name(ctx, o->snapshot);
 	if (r < 0)
 		return r;
 	if (o->origin_name) {
 		r = snapmgr_check_name(ctx, o->origin_name);
-		if (r < 0)
-			return snapmgr_error(ctx, r, "origin %s", snapmgr_get_error(ctx));
+		if (r < 0) {
+			/*
+			 * A copy: formatting the context's message into itself
+			 * would be an overlapping vsnprintf (undefined).
+			 */
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+			return snapmgr_error(ctx, r, "origin %s", why);
+		}
 	}
 	if (o->chunk_size < MIN_CHUNK || o->chunk_size > MAX_CHUNK ||
 	    (o->chunk_size & (o->chunk_size - 1)))
@@ -456,6 +451,9 @@ _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
 	if (!!o->cow_device == !!o->cow_file)
 		return snapmgr_error(ctx, -EINVAL,
 				     "give exactly one of a COW device or a COW file");
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
 	r = take_lock(ctx, &lock);
 	if (r < 0)
 		return r;
@@ -467,165 +465,166 @@ _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
  * its device again and the -real device goes. Each step is skipped when it
  * is done already, so a re-run after a crash finishes the job.
  */
-static int unwrap_origin(struct snapmgr_ctx *ctx, const char *origin,
-			 json_object *rec, const struct dm_device *origdev,
-			 int *fp)
+static int unwrap_origin(struct snapmgr_ctx *ctx, const struct origin_record *rec,
+			 const struct smdm_device *origdev, int *fp)
 {
 	char realname[SNAPMGR_NAME_MAX + 8], params[64];
 	int r;
 
 	fault_point(ctx, "remove", fp);
-	real_name(origin, realname);
-	snprintf(params, sizeof(params), "%s 0", json_get_string(rec, "devnum"));
+	real_name(rec->name, realname);
+	snprintf(params, sizeof(params), "%s 0", rec->devnum);
 	if (origdev && streq(origdev->target_type, "snapshot-origin")) {
-		r = dm_reload(ctx, origin, "linear",
-			      (uint64_t)json_get_int(rec, "sectors"), params);
+		r = smdm_reload(ctx, rec->name, "linear", rec->sectors, params);
 		if (r >= 0)
-			r = dm_resume(ctx, origin);
+			r = smdm_resume(ctx, rec->name);
 		if (r < 0)
 			return r;
 		fault_point(ctx, "remove", fp);
 	}
-	r = dm_remove(ctx, realname);
+	r = smdm_remove(ctx, realname);
 	return r == -ENXIO ? 0 : r;
+}
+
+/* Why snap, which has no record, cannot be removed. */
+static int remove_unrecorded(struct snapmgr_ctx *ctx, const struct smdm_device *snapdev)
+{
+	enum snapmgr_owner owner;
+
+	if (!snapdev)
+		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
+	if (uuid_is_ours(snapdev, "snap"))
+		return snapmgr_error(ctx, -EBADMSG,
+				     "is ours but has no record; remove it with dmsetup");
+	owner = snapmgr_owner_from_uuid(snapdev->uuid);
+	return snapmgr_error(ctx, -EPERM, "not managed by snapmgr (owner %s)%s",
+			     snapmgr_owner_to_string(owner),
+			     owner == SNAPMGR_OWNER_LVM2 ? "; use lvremove" : "");
+}
+
+/* Takes the snapshot device away, the origin suspended around it. */
+static int snapshot_unload(struct snapmgr_ctx *ctx, const char *origin,
+			   const struct smdm_device *snapdev, int *fp)
+{
+	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
+	int r;
+
+	if (snapdev->open_count > 0) {
+		/* --force: the holder gets I/O errors from now on. */
+		r = smdm_reload(ctx, snapdev->name, "error", snapdev->length, "");
+		if (r >= 0)
+			r = smdm_resume(ctx, snapdev->name);
+		if (r < 0)
+			return r;
+	}
+	r = device_lookup(ctx, origin, &origdev);
+	if (r < 0)
+		return r;
+	if (origdev) {
+		r = smdm_suspend(ctx, origin);
+		if (r < 0)
+			return r;
+		fault_point(ctx, "remove", fp);
+	}
+	r = snapdev->open_count > 0 ? smdm_remove_deferred(ctx, snapdev->name) :
+				      smdm_remove(ctx, snapdev->name);
+	if (r < 0 && r != -ENXIO) {
+		if (origdev)
+			(void)smdm_resume(ctx, origin);
+		return r;
+	}
+	fault_point(ctx, "remove", fp);
+	return 0;
 }
 
 static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 			 unsigned flags)
 {
 	_cleanup_free_ char *origin = NULL;
-	_cleanup_dm_device_ struct dm_device *snapdev = NULL, *origdev = NULL;
-	json_object *rec = NULL, *entry, *arr;
-	size_t idx;
+	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
+	_cleanup_record_ struct origin_record *rec = NULL;
+	struct snap_entry *entry;
 	bool last;
 	int fp = 0, r;
 
-	r = dm_lookup(ctx, snap, &snapdev);
+	r = device_lookup(ctx, snap, &snapdev);
 	if (r < 0)
 		return r;
 	r = record_find_origin_of(ctx, snap, &origin);
-	if (r == -ENOENT) {
-		if (!snapdev)
-			return snapmgr_error(ctx, -ENOENT, "no such snapshot");
-		if (!uuid_is_ours(snapdev, "snap")) {
-			enum snapmgr_owner owner = snapmgr_owner_from_uuid(snapdev->uuid);
-
-			return snapmgr_error(ctx, -EPERM,
-					     "not managed by snapmgr (owner %s)%s",
-					     snapmgr_owner_to_string(owner),
-					     owner == SNAPMGR_OWNER_LVM2 ? "; use lvremove" : "");
-		}
-		return snapmgr_error(ctx, -EBADMSG,
-				     "is ours but has no record; remove it with dmsetup");
-	}
+	if (r == -ENOENT)
+		return remove_unrecorded(ctx, snapdev);
 	if (r < 0)
 		return r;
 	r = record_load(ctx, origin, &rec);
 	if (r < 0)
 		return r;
-	entry = record_find_snapshot(rec, snap, &idx);
-	if (snapdev && !uuid_is_ours(snapdev, "snap")) {
-		r = snapmgr_error(ctx, -EPERM, "dm device %s is not ours", snap);
-		goto out;
-	}
-	if (snapdev && snapdev->open_count > 0 && !(flags & SNAPMGR_REMOVE_FORCE)) {
-		r = snapmgr_error(ctx, -EBUSY,
-				  "is in use (mounted or open); unmount it, or use --force");
-		goto out;
-	}
-	last = json_object_array_length(json_object_object_get(rec, "snapshots")) == 1;
+	entry = record_find_snapshot(rec, snap);
+	if (!entry)
+		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
+	if (snapdev && !uuid_is_ours(snapdev, "snap"))
+		return snapmgr_error(ctx, -EPERM, "dm device %s is not ours", snap);
+	if (snapdev && snapdev->open_count > 0 && !(flags & SNAPMGR_REMOVE_FORCE))
+		return snapmgr_error(ctx, -EBUSY,
+				     "is in use (mounted or open); unmount it, or use --force");
+	last = rec->n_snapshots == 1;
 	if (last && (flags & SNAPMGR_REMOVE_RELEASE)) {
-		_cleanup_dm_device_ struct dm_device *o = NULL;
+		_cleanup_smdm_device_ struct smdm_device *o = NULL;
 
-		r = dm_lookup(ctx, origin, &o);
+		r = device_lookup(ctx, origin, &o);
 		if (r < 0)
-			goto out;
-		if (o && o->open_count > 0) {
-			r = snapmgr_error(ctx, -EBUSY,
-					  "origin %s is in use (mounted or open); unmount it, or use --unwrap",
-					  origin);
-			goto out;
-		}
+			return r;
+		if (o && o->open_count > 0)
+			return snapmgr_error(ctx, -EBUSY,
+					     "origin %s is in use (mounted or open); unmount it, or use --unwrap",
+					     origin);
 	}
-	json_set_string(entry, "state", "removing");
-	r = record_save(ctx, origin, rec);
+	entry->state = SNAP_REMOVING;
+	r = record_save(ctx, rec);
 	if (r < 0)
-		goto out;
+		return r;
 	fault_point(ctx, "remove", &fp);
 
 	if (snapdev) {
-		if (snapdev->open_count > 0) {
-			/* --force: the holder gets I/O errors from now on. */
-			r = dm_reload(ctx, snap, "error", snapdev->length, "");
-			if (r >= 0)
-				r = dm_resume(ctx, snap);
-			if (r < 0)
-				goto out;
-		}
-		r = dm_lookup(ctx, origin, &origdev);
+		r = snapshot_unload(ctx, origin, snapdev, &fp);
 		if (r < 0)
-			goto out;
-		if (origdev) {
-			r = dm_suspend(ctx, origin);
-			if (r < 0)
-				goto out;
-			fault_point(ctx, "remove", &fp);
-		}
-		r = snapdev->open_count > 0 ? dm_remove_deferred(ctx, snap) :
-					      dm_remove(ctx, snap);
-		if (r < 0 && r != -ENXIO) {
-			if (origdev)
-				(void)dm_resume(ctx, origin);
-			goto out;
-		}
-		fault_point(ctx, "remove", &fp);
+			return r;
 	}
-	dm_device_free(origdev);
-	origdev = NULL;
-	r = dm_lookup(ctx, origin, &origdev);
+	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
-		goto out;
+		return r;
 	if (origdev && origdev->suspended) {
-		r = dm_resume(ctx, origin);
+		r = smdm_resume(ctx, origin);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 
 	r = cow_release(ctx, entry, "remove", &fp);
 	if (r < 0)
-		goto out;
+		return r;
 	/*
-	 * The entry stays ("removing") until the origin is unwrapped or
+	 * The entry stays (SNAP_REMOVING) until the origin is unwrapped or
 	 * released too, so a re-run after a crash finds it and finishes.
 	 */
 	if (last && (flags & (SNAPMGR_REMOVE_UNWRAP | SNAPMGR_REMOVE_RELEASE))) {
-		r = unwrap_origin(ctx, origin, rec, origdev, &fp);
+		r = unwrap_origin(ctx, rec, origdev, &fp);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	if (last && (flags & SNAPMGR_REMOVE_RELEASE)) {
-		r = dm_remove(ctx, origin);
+		r = smdm_remove(ctx, origin);
 		if (r == -EBUSY)
-			r = snapmgr_error(ctx, r,
-					  "origin %s was opened meanwhile; it stays as a linear mapping",
-					  origin);
+			return snapmgr_error(ctx, r,
+					     "origin %s was opened meanwhile; it stays as a linear mapping",
+					     origin);
 		if (r < 0 && r != -ENXIO)
-			goto out;
+			return r;
 		fault_point(ctx, "remove", &fp);
-		r = record_delete(ctx, origin);
-		goto out;
+		return record_delete(ctx, origin);
 	}
-	arr = json_object_object_get(rec, "snapshots");
-	json_object_array_del_idx(arr, idx, 1);
+	record_remove_snapshot(rec, entry);
 	if (last && (flags & SNAPMGR_REMOVE_UNWRAP))
-		json_object_object_add(rec, "unwrapped", json_object_new_boolean(true));
-	r = record_save(ctx, origin, rec);
-	if (r < 0)
-		goto out;
-	r = 0;
-out:
-	json_object_put(rec);
-	return r;
+		rec->unwrapped = true;
+	return record_save(ctx, rec);
 }
 
 _public_ int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snap,

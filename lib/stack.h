@@ -2,13 +2,13 @@
 /* Internal: the building blocks of our stacks (lib/stack-util.c). */
 #pragma once
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "dm.h"
 #include "libsnapmgr-private.h"
+#include "record.h"
 
 #define REAL_NAME_MAX (SNAPMGR_NAME_MAX + 8)
 
@@ -20,23 +20,20 @@ void unlockp(int *fd);
 int new_id(char ret[33]);
 int devnum_string(dev_t d, char buf[32]);
 /* The dm device, or *ret = NULL and 0 when there is none. */
-int dm_lookup(struct snapmgr_ctx *ctx, const char *name, struct dm_device **ret);
+int device_lookup(struct snapmgr_ctx *ctx, const char *name, struct smdm_device **ret);
 /* Its UUID is SNAPMGR-<kind>-...: kind is real, orig or snap. */
-bool uuid_is_ours(const struct dm_device *d, const char *kind);
-int64_t json_get_int(json_object *o, const char *key);
-void json_set_string(json_object *o, const char *key, const char *v);
+bool uuid_is_ours(const struct smdm_device *d, const char *kind);
 int real_name(const char *origin, char buf[REAL_NAME_MAX]);
 /* NAME-real and NAME (snapshot-origin), made or completed from the record. */
-int origin_assemble(struct snapmgr_ctx *ctx, const char *name, json_object *rec,
-		    int *fp);
-/* The "snapshot" table arguments: NAME-real, the COW, P, chunk. */
+int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp);
 /* Every public operation starts so: error cleared, libdm set up, lock held. */
 int op_begin(struct snapmgr_ctx *ctx, int *ret_lock);
 /*
  * Detaches the loop device of the entry's COW file and deletes the file if
  * snapctl created it; a fault point of op between the two.
  */
-int cow_release(struct snapmgr_ctx *ctx, json_object *entry, const char *op,
-		int *fp);
+int cow_release(struct snapmgr_ctx *ctx, const struct snap_entry *entry,
+		const char *op, int *fp);
+/* The "snapshot" table arguments: NAME-real, the COW, P, chunk. */
 int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 		    const char *cow_dev, uint64_t chunk, char *buf, size_t size);

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libdevmapper.h>
 #include <linux/dm-ioctl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -21,6 +20,9 @@ _public_ int snapmgr_events_open(struct snapmgr_ctx *ctx, int *ret_fd)
 
 	if (!ret_fd)
 		return -EINVAL;
+	r = smdm_setup(ctx);
+	if (r < 0)
+		return r;
 	fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return snapmgr_error(ctx, negative_errno(),
@@ -59,15 +61,14 @@ _public_ int snapmgr_snapshot_read_usage(struct snapmgr_ctx *ctx,
 					 const char *name,
 					 struct snapmgr_usage *ret)
 {
-	_cleanup_dm_device_ struct dm_device *dev = NULL;
-	struct dm_status_snapshot *st = NULL;
+	_cleanup_smdm_device_ struct smdm_device *dev = NULL;
+	struct smdm_snapshot_status st;
 	struct snapmgr_usage u = {};
-	struct dm_pool *mem;
 	int r;
 
 	if (!name || !ret)
 		return -EINVAL;
-	r = dm_device_get(ctx, name, true, &dev);
+	r = smdm_device_get(ctx, name, true, &dev);
 	if (r < 0)
 		return r;
 	u.event_nr = dev->event_nr;
@@ -76,26 +77,21 @@ _public_ int snapmgr_snapshot_read_usage(struct snapmgr_ctx *ctx,
 		return -ENXIO; /* no longer a snapshot */
 	u.state = streq(dev->target_type, "snapshot-merge") ?
 			  SNAPMGR_STATE_MERGING : SNAPMGR_STATE_ACTIVE;
-	mem = dm_pool_create("snapmgr-usage", 256);
-	if (!mem)
-		return -ENOMEM;
-	if (!dev->params || !dm_get_status_snapshot(mem, dev->params, &st)) {
-		dm_pool_destroy(mem);
-		return -EBADMSG;
-	}
-	if (st->merge_failed)
+	r = smdm_parse_snapshot_status(ctx, name, dev->params, &st);
+	if (r < 0)
+		return r;
+	if (st.merge_failed)
 		u.state = SNAPMGR_STATE_MERGE_FAILED;
-	else if (st->overflow)
+	else if (st.overflow)
 		u.state = SNAPMGR_STATE_OVERFLOW;
-	else if (st->invalid)
+	else if (st.invalid)
 		u.state = SNAPMGR_STATE_INVALID;
 	else {
 		u.has_usage = true;
-		u.size_bytes = st->total_sectors * 512;
-		u.used_bytes = st->used_sectors * 512;
-		u.metadata_bytes = st->metadata_sectors * 512;
+		u.size_bytes = st.total_sectors * 512;
+		u.used_bytes = st.used_sectors * 512;
+		u.metadata_bytes = st.metadata_sectors * 512;
 	}
-	dm_pool_destroy(mem);
 	*ret = u;
 	return 0;
 }

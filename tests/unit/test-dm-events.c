@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * dm_names_to_events(): reads the event numbers out of a DM_LIST_DEVICES
+ * smdm_names_to_events(): reads the event numbers out of a DM_LIST_DEVICES
  * reply laid out as the kernel writes it (dm-ioctl.c, list_devices: the
  * name, then at the next 8-byte boundary the event number and a flags word,
  * then optionally the uuid; next is the offset of the following entry).
@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <libdevmapper.h>
 
 #include "dm.h"
 
@@ -60,7 +62,7 @@ static void test_entries_sorted_with_numbers(void **state)
 	starts[3] = put_entry(buf, &at, 0xfd03, "snapmgr-x-cow", 1, "SNAPMGR-cow-x");
 	link_entries(buf, starts, 4);
 
-	assert_int_equal(dm_names_to_events((struct dm_names *)buf, &v, &n), 0);
+	assert_int_equal(smdm_names_to_events((struct dm_names *)buf, &v, &n), 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(v[0].name, "a");
 	assert_int_equal(v[0].event_nr, 0);
@@ -80,10 +82,10 @@ static void test_empty_list(void **state)
 	size_t n = 99;
 
 	/* The kernel's empty list: one entry whose dev is 0. */
-	assert_int_equal(dm_names_to_events((struct dm_names *)storage, &v, &n), 0);
+	assert_int_equal(smdm_names_to_events((struct dm_names *)storage, &v, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(v);
-	assert_int_equal(dm_names_to_events(NULL, &v, &n), 0);
+	assert_int_equal(smdm_names_to_events(NULL, &v, &n), 0);
 	assert_int_equal(n, 0);
 }
 
