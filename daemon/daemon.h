@@ -5,8 +5,8 @@
  *   log.c          journal or stderr, with SNAPMGR_* fields
  *   snap-json.c    a snapshot's status object; actions broadcast to
  *                  subscribers
- *   spawn.c        child processes (alert_command, lvextend, merge
- *                  finalisation) with a time limit
+ *   spawn.c        child processes (alert_command, lvextend) with a
+ *                  time limit
  *   alert.c        alert_command
  *   extend.c       growing a COW file or an lvm2 snapshot
  *   merge-finish.c finalising a merge of ours that completed
@@ -62,8 +62,6 @@ struct snap {
 	sd_event_source *child;
 	unsigned extends;
 	double retry_after, backoff; /* after a failed extension */
-	pid_t finish_pid; /* merge finalisation running */
-	sd_event_source *finish_child;
 	bool alerted_merge_failed;
 	struct action last;
 	bool seen; /* in the current scan */
@@ -136,10 +134,6 @@ int spawn(struct daemon *d, char *const argv[], const char *input,
 	  const char *snapshot, const char *event, unsigned timeout,
 	  sd_event_child_handler_t done, void *userdata,
 	  sd_event_source **ret_src, pid_t *ret_pid);
-/* The same for a forked copy of the daemon that runs fn(arg) and exits. */
-int spawn_fn(struct daemon *d, int (*fn)(void *), void *arg, const char *what,
-	     unsigned timeout, sd_event_child_handler_t done, void *userdata,
-	     sd_event_source **ret_src, pid_t *ret_pid);
 /* How a child ended, for a log line: "exit status 3", "signal 9". */
 const char *child_status(const siginfo_t *si, char *buf, size_t size);
 static inline bool child_ok(const siginfo_t *si)

@@ -8,24 +8,21 @@
  * `snapctl activate` do. The kernel raises no event when a merge ends, so
  * a merging snapshot is looked at every MERGE_POLL seconds (sample.c).
  *
- * It runs in a forked child: it takes the lock that serialises snapctl,
- * which a running `snapctl create` may hold for seconds, and the loop must
- * not wait. Finalising is idempotent, so a daemon killed meanwhile, or a
- * snapctl that finalises first, leaves nothing half done.
+ * It runs in the event loop, without waiting: the lock that serialises
+ * snapctl may be held for seconds by a running `snapctl create`, so the
+ * library is asked not to wait for it (-EAGAIN) and the snapshot is looked
+ * at again a second later. The dm work itself (a suspend, a reload, a
+ * resume of the origin) is what `snapctl merge --wait` does, over in
+ * milliseconds. Finalising is idempotent, so a daemon killed meanwhile, or
+ * a snapctl that finalises first, leaves nothing half done.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "daemon.h"
 
-#define MERGE_FINISH_TIMEOUT 120
-
-enum {
-	FINISH_DONE = 0,
-	FINISH_MERGE_FAILED = 1,
-	FINISH_ERROR = 2,
-	FINISH_NOT_YET = 3,
-};
+#define RETRY_BUSY 1.0   /* seconds, while another snapctl holds the lock */
+#define RETRY_ERROR 5.0
 
 bool merge_finished(const struct snap *s)
 {
@@ -38,44 +35,15 @@ bool merge_finished(const struct snap *s)
 	       s->usage.used_bytes == s->usage.metadata_bytes;
 }
 
-/* In the child. */
-static int finish_in_child(void *userdata)
+void merge_finish(struct snap *s)
 {
-	struct snap *s = userdata;
+	struct daemon *d = s->d;
 	int r;
 
-	snapmgr_clear_error(s->d->ctx);
-	r = snapmgr_merge_finalise(s->d->ctx, s->name);
-	if (r == -EINPROGRESS)
-		return FINISH_NOT_YET;
-	if (r == -EIO)
-		return FINISH_MERGE_FAILED;
-	if (r < 0) {
-		log_snap(s->d, LOG_ERR, s, "merge", "cannot finalise the merge: %s",
-			 snapmgr_get_error(s->d->ctx) ?: strerror(-r));
-		return FINISH_ERROR;
-	}
-	return FINISH_DONE;
-}
-
-static int finish_done(sd_event_source *src _unused_, const siginfo_t *si,
-		       void *userdata)
-{
-	struct snap *s = userdata;
-	struct daemon *d = s->d;
-	char how[48];
-
-	s->finish_pid = 0;
-	s->finish_child = sd_event_source_disable_unref(s->finish_child);
-	if (si->si_code != CLD_EXITED) {
-		log_snap(d, LOG_ERR, s, "merge", "merge finalisation died (%s)",
-			 child_status(si, how, sizeof(how)));
-		record_action(s, "merge", false, "finalisation died");
-		schedule(s, 5.0);
-		return 0;
-	}
-	switch (si->si_status) {
-	case FINISH_DONE:
+	log_snap(d, LOG_INFO, s, "merge", "merge complete in the kernel; finalising");
+	r = snapmgr_merge_finalise_nowait(d->ctx, s->name);
+	switch (r) {
+	case 0:
 		d->merges_finalised++;
 		log_snap(d, LOG_NOTICE, s, "merge",
 			 "merge finished: the origin has the snapshot's data, its COW is released");
@@ -83,7 +51,15 @@ static int finish_done(sd_event_source *src _unused_, const siginfo_t *si,
 		/* The table changed; drop it from the list now it is done. */
 		rescan_soon(d);
 		break;
-	case FINISH_MERGE_FAILED:
+	case -EAGAIN:
+		log_snap(d, LOG_INFO, s, "merge",
+			 "another snapctl holds the lock; finalising in %.0f s", RETRY_BUSY);
+		schedule(s, RETRY_BUSY);
+		break;
+	case -EINPROGRESS:
+		schedule(s, RETRY_BUSY);
+		break;
+	case -EIO:
 		log_snap(d, LOG_ERR, s, "merge",
 			 "the kernel stopped the merge (I/O error); the origin reads its device as it is, partly rolled back");
 		record_action(s, "merge", false, "merge failed");
@@ -93,31 +69,12 @@ static int finish_done(sd_event_source *src _unused_, const siginfo_t *si,
 				  "the kernel stopped the merge (I/O error on the COW or the origin)");
 		}
 		break;
-	case FINISH_NOT_YET:
-		schedule(s, 1.0);
-		break;
 	default:
-		log_snap(d, LOG_ERR, s, "merge", "cannot finalise the merge (%s); trying again in 5 s",
-			 child_status(si, how, sizeof(how)));
+		log_snap(d, LOG_ERR, s, "merge",
+			 "cannot finalise the merge: %s; trying again in %.0f s",
+			 snapmgr_get_error(d->ctx) ?: strerror(-r), RETRY_ERROR);
 		record_action(s, "merge", false, "cannot finalise the merge");
-		schedule(s, 5.0);
+		schedule(s, RETRY_ERROR);
 		break;
-	}
-	return 0;
-}
-
-void merge_finish(struct snap *s)
-{
-	int r;
-
-	if (s->finish_pid)
-		return;
-	log_snap(s->d, LOG_INFO, s, "merge", "merge complete in the kernel; finalising");
-	r = spawn_fn(s->d, finish_in_child, s, "merge-finish", MERGE_FINISH_TIMEOUT,
-		     finish_done, s, &s->finish_child, &s->finish_pid);
-	if (r < 0) {
-		log_snap(s->d, LOG_ERR, s, "merge", "cannot start finalising: %s",
-			 strerror(-r));
-		schedule(s, 5.0);
 	}
 }

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Child processes of the loop: alert_command, lvextend, merge
- * finalisation (a forked copy of the daemon calling libsnapmgr, because it
- * takes the lock snapctl holds, maybe for seconds). The loop never waits
- * for one: their exit is an sd-event child source. Each child leads its
- * own process group; one that overstays its time limit gets SIGTERM, then
+ * Child processes of the loop: alert_command and lvextend. The loop never
+ * waits for one: their exit is an sd-event child source. Each child leads
+ * its own process group; one that overstays its time limit gets SIGTERM, then
  * SIGKILL 5 s later, and so does all it started, so a hung alert script
  * cannot pile up processes.
  */
@@ -204,14 +202,6 @@ int spawn(struct daemon *d, char *const argv[], const char *input,
 
 	return fork_child(d, exec_child, &a, input, event ? event : argv[0],
 			  timeout, done, userdata, ret_src, ret_pid);
-}
-
-int spawn_fn(struct daemon *d, int (*fn)(void *), void *arg, const char *what,
-	     unsigned timeout, sd_event_child_handler_t done, void *userdata,
-	     sd_event_source **ret_src, pid_t *ret_pid)
-{
-	return fork_child(d, fn, arg, NULL, what, timeout, done, userdata,
-			  ret_src, ret_pid);
 }
 
 const char *child_status(const siginfo_t *si, char *buf, size_t size)

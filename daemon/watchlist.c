@@ -23,7 +23,6 @@ void snap_free(struct snap *s)
 		return;
 	sd_event_source_disable_unref(s->timer);
 	sd_event_source_disable_unref(s->child);
-	sd_event_source_disable_unref(s->finish_child);
 	snapmgr_snapshot_unref(s->info);
 	snapmgr_policy_unref(s->policy);
 	free(s->name);
@@ -81,10 +80,10 @@ static struct snap *snap_new(struct daemon *d, const struct snapmgr_snapshot *in
 	return s;
 }
 
-/* A child working on it (lvextend, merge finalisation) keeps it listed. */
+/* A child working on it (lvextend) keeps it listed. */
 static bool snap_busy(const struct snap *s)
 {
-	return s->extend_pid || s->finish_pid;
+	return s->extend_pid;
 }
 
 /* Keeps v (every device's event number now) as the base for the next look. */

@@ -417,7 +417,7 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 	return 0;
 }
 
-_public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
+static int merge_finalise(struct snapmgr_ctx *ctx, const char *snap, bool wait)
 {
 	_cleanup_(unlockp) int lock = -1;
 	_cleanup_free_ char *origin = NULL;
@@ -426,7 +426,7 @@ _public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
 
 	if (!ctx || !snap)
 		return -EINVAL;
-	r = op_begin(ctx, &lock);
+	r = op_begin_flags(ctx, wait, &lock);
 	if (r < 0)
 		return r;
 	r = record_find_origin_of(ctx, snap, &origin);
@@ -447,4 +447,14 @@ _public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
 	if (r == -EIO)
 		r = snapmgr_error(ctx, r, "the merge failed; the origin stays usable");
 	return r;
+}
+
+_public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
+{
+	return merge_finalise(ctx, snap, true);
+}
+
+_public_ int snapmgr_merge_finalise_nowait(struct snapmgr_ctx *ctx, const char *snap)
+{
+	return merge_finalise(ctx, snap, false);
 }

@@ -553,6 +553,11 @@ int snapmgr_merge_start(struct snapmgr_ctx *ctx, const char *snapshot, bool *ret
 int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snapshot,
 			   struct snapmgr_merge_progress *ret);
 int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snapshot);
+/*
+ * The same, for an event loop: -EAGAIN at once, instead of waiting, while
+ * another snapctl (a create, a remove...) holds the lock; try again later.
+ */
+int snapmgr_merge_finalise_nowait(struct snapmgr_ctx *ctx, const char *snapshot);
 
 /*
  * Re-assembles our stacks from their records (origin NULL: all of them):

@@ -44,12 +44,16 @@ void unlockp(int *fd)
 		close(*fd); /* releases the flock */
 }
 
-/* Serialises snapctl invocations (and the daemon's actions). */
-int take_lock(struct snapmgr_ctx *ctx, int *ret_fd)
+/*
+ * Serialises snapctl invocations (and the daemon's actions). wait false:
+ * -EAGAIN at once when someone holds it (snapmgrd's event loop must never
+ * sleep on it; it tries again later).
+ */
+static int lock_state(struct snapmgr_ctx *ctx, bool wait, int *ret_fd)
 {
 	const char *dir = getenv("SNAPMGR_RUN_DIR");
 	_cleanup_free_ char *path = NULL;
-	int fd;
+	_cleanup_close_ int fd = -1;
 
 	if (!dir || !*dir)
 		dir = SNAPMGR_RUN_DIR;
@@ -63,15 +67,24 @@ int take_lock(struct snapmgr_ctx *ctx, int *ret_fd)
 		return snapmgr_error(ctx, negative_errno(),
 				     "cannot open lock %s: %m", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		log_notice(ctx, "waiting for another snapctl to finish");
-		if (flock(fd, LOCK_EX) < 0) {
-			close(fd);
+		if (errno != EWOULDBLOCK)
 			return snapmgr_error(ctx, negative_errno(),
 					     "cannot lock %s: %m", path);
-		}
+		if (!wait)
+			return snapmgr_error(ctx, -EAGAIN,
+					     "another snapctl holds %s", path);
+		log_notice(ctx, "waiting for another snapctl to finish");
+		if (flock(fd, LOCK_EX) < 0)
+			return snapmgr_error(ctx, negative_errno(),
+					     "cannot lock %s: %m", path);
 	}
-	*ret_fd = fd;
+	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+int take_lock(struct snapmgr_ctx *ctx, int *ret_fd)
+{
+	return lock_state(ctx, true, ret_fd);
 }
 
 int new_id(char ret[33])
@@ -192,7 +205,7 @@ int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 	return 0;
 }
 
-int op_begin(struct snapmgr_ctx *ctx, int *ret_lock)
+int op_begin_flags(struct snapmgr_ctx *ctx, bool wait, int *ret_lock)
 {
 	int r;
 
@@ -200,7 +213,12 @@ int op_begin(struct snapmgr_ctx *ctx, int *ret_lock)
 	r = smdm_setup(ctx);
 	if (r < 0)
 		return r;
-	return take_lock(ctx, ret_lock);
+	return lock_state(ctx, wait, ret_lock);
+}
+
+int op_begin(struct snapmgr_ctx *ctx, int *ret_lock)
+{
+	return op_begin_flags(ctx, true, ret_lock);
 }
 
 int cow_release(struct snapmgr_ctx *ctx, const struct snap_entry *entry,

@@ -28,6 +28,8 @@ int real_name(const char *origin, char buf[REAL_NAME_MAX]);
 int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp);
 /* Every public operation starts so: error cleared, libdm set up, lock held. */
 int op_begin(struct snapmgr_ctx *ctx, int *ret_lock);
+/* The same; wait false: -EAGAIN when another snapctl holds the lock. */
+int op_begin_flags(struct snapmgr_ctx *ctx, bool wait, int *ret_lock);
 /*
  * Detaches the loop device of the entry's COW file and deletes the file if
  * snapctl created it; a fault point of op between the two.
