@@ -260,7 +260,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	if (r == -ENOTBLK)
 		return fail(path, r, "not a regular file or block device");
 	if (r < 0)
-		return fail(path, r, NULL);
+		return fail_lib(ctx, path, r);
 
 	if (json) {
 		struct json_object *doc = NULL;
