@@ -46,16 +46,22 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		unsigned failed = 0;
 		int r = snapmgr_activate(ctx, NULL, &failed);
 
+		/*
+		 * The library goes on after a failed origin and logs each
+		 * one's reason as it happens (shown above); the context keeps
+		 * only the last message while r is the first failure's
+		 * errno, so neither stands for all of them here.
+		 */
 		if (r < 0)
-			return fail("activate", r, "%u origin(s) could not be activated; first: %s",
-				    failed, snapmgr_get_error(ctx) ?: strerror(-r));
+			return fail("activate", r, "%u origin(s) could not be activated (the reasons are above)",
+				    failed);
 		return EXIT_OK;
 	}
 	for (int i = optind; i < argc; i++) {
 		int r = snapmgr_activate(ctx, argv[i], NULL);
 
 		if (r < 0)
-			rc = fail(argv[i], r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+			rc = fail_lib(ctx, argv[i], r);
 	}
 	return rc;
 }

@@ -149,28 +149,28 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 
 	r = snapmgr_device_facts_probe(ctx, path, &facts);
 	if (r < 0)
-		return fail(path, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+		return fail_lib(ctx, path, r);
 	if (trace) {
 		r = snapmgr_workload_read_blkparse(ctx, trace, 0, &w);
 		if (r < 0)
-			return fail(trace, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+			return fail_lib(ctx, trace, r);
 	} else if (sample >= 0) {
 		if (!json)
 			fprintf(stderr, "Sampling writes to %s for %ld s...\n", path, sample);
 		r = snapmgr_workload_sample(ctx, path, (unsigned)sample, &w);
 		if (r < 0)
-			return fail(path, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+			return fail_lib(ctx, path, r);
 	}
 	r = snapmgr_advise(ctx, &facts, w, targets, &a);
 	if (r < 0) {
-		fail(path, r, NULL);
+		fail_lib(ctx, path, r);
 		goto out;
 	}
 
 	if (json) {
 		r = snapmgr_advice_to_json(a, &doc);
 		if (r < 0 || json_object_object_add(doc, "path", json_object_new_string(path)) < 0) {
-			fail(path, r < 0 ? r : -ENOMEM, NULL);
+			fail_lib(ctx, path, r < 0 ? r : -ENOMEM);
 			goto out;
 		}
 		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |

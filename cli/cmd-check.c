@@ -105,7 +105,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	r = snapmgr_snapshot_list(ctx, &list);
 	if (r < 0)
 		return unknown("cannot read device-mapper: %s",
-			       snapmgr_get_error(ctx) ?: strerror(-r));
+			       lib_reason(ctx, r));
 	for (int i = optind; i < argc; i++) {
 		bool found = false;
 

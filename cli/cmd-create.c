@@ -135,11 +135,11 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		r = auto_chunk_size(ctx, o.origin, json, &o.chunk_size);
 		if (r < 0)
 			return fail(o.origin, r, "--chunk-size auto: %s",
-				    snapmgr_get_error(ctx) ?: strerror(-r));
+				    lib_reason(ctx, r));
 	}
 	r = snapmgr_create(ctx, &o);
 	if (r < 0)
-		return fail(o.snapshot, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+		return fail_lib(ctx, o.snapshot, r);
 	if (json)
 		return print_status_json(ctx, o.snapshot);
 	printf("Created snapshot %s of %s.\n", o.snapshot, o.origin);

@@ -114,7 +114,7 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 		      struct json_object **ret)
 {
 	_cleanup_(json_object_putp) struct json_object *root = NULL;
-	struct json_object *chunk, *findings, *exceptions;
+	struct json_object *findings, *exceptions;
 	uint64_t sectors = snapmgr_cow_store_get_chunk_sectors(s);
 	uint64_t used = snapmgr_cow_store_get_used_sectors(s);
 	enum snapmgr_cow_finding kind;
@@ -124,15 +124,11 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 	int r = 0;
 
 	root = json_object_new_object();
-	chunk = json_object_new_object();
 	findings = json_object_new_array();
-	if (!root || !chunk || !findings) {
-		json_object_put(chunk);
+	if (!root || !findings) {
 		json_object_put(findings);
 		return -ENOMEM;
 	}
-	r |= add(chunk, "bytes", json_object_new_uint64(sectors * 512));
-	r |= add(chunk, "sectors", json_object_new_uint64(sectors));
 
 	r |= add(root, "path", json_object_new_string(path));
 	r |= add(root, "size_bytes",
@@ -146,7 +142,8 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 		 json_object_new_boolean(snapmgr_cow_store_get_valid(s)));
 	r |= add(root, "version",
 		 json_object_new_uint64(snapmgr_cow_store_get_version(s)));
-	r |= add(root, "chunk_size", chunk);
+	/* Sizes in bytes, as in every JSON document of ours. */
+	r |= add(root, "chunk_size", json_object_new_uint64(sectors * 512));
 	r |= add(root, "exceptions_per_area",
 		 json_object_new_uint64(
 			 snapmgr_cow_store_get_exceptions_per_area(s)));
@@ -156,10 +153,9 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 	r |= add(root, "metadata_areas",
 		 json_object_new_uint64(
 			 snapmgr_cow_store_get_metadata_areas(s)));
-	r |= add(root, "metadata_sectors",
+	r |= add(root, "metadata_bytes",
 		 json_object_new_uint64(
-			 snapmgr_cow_store_get_metadata_sectors(s)));
-	r |= add(root, "used_sectors", json_object_new_uint64(used));
+			 snapmgr_cow_store_get_metadata_sectors(s) * 512));
 	r |= add(root, "used_bytes", json_object_new_uint64(used * 512));
 	r |= add(root, "hole_chunks",
 		 json_object_new_uint64(snapmgr_cow_store_get_hole_chunks(s)));
@@ -260,7 +256,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	if (r == -ENOTBLK)
 		return fail(path, r, "not a regular file or block device");
 	if (r < 0)
-		return fail(path, r, NULL);
+		return fail_lib(ctx, path, r);
 
 	if (json) {
 		struct json_object *doc = NULL;

@@ -162,7 +162,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 
 	r = snapmgr_snapshot_list(ctx, &list);
 	if (r < 0)
-		return fail("list", r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+		return fail_lib(ctx, "list", r);
 
 	scols_init_debug(0);
 	tb = scols_new_table();

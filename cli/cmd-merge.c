@@ -85,7 +85,7 @@ static int wait_merge(struct snapmgr_ctx *ctx, const char *snap, bool json)
 		int r = snapmgr_merge_progress(ctx, snap, &p);
 
 		if (r < 0)
-			return fail(snap, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+			return fail_lib(ctx, snap, r);
 		if (p.pending)
 			return fail(snap, -EBUSY, "the merge is deferred until the origin and the snapshot are closed");
 		t = now();
@@ -118,7 +118,7 @@ static int wait_merge(struct snapmgr_ctx *ctx, const char *snap, bool json)
 		int r = snapmgr_merge_finalise(ctx, snap);
 
 		if (r < 0)
-			return fail(snap, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+			return fail_lib(ctx, snap, r);
 	}
 	if (!json)
 		printf("%s: merged; the origin is back to normal.\n", snap);
@@ -150,7 +150,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	snap = argv[optind];
 	r = snapmgr_merge_start(ctx, snap, &deferred);
 	if (r < 0)
-		return fail(snap, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+		return fail_lib(ctx, snap, r);
 	if (deferred) {
 		if (json)
 			printf("{\"snapshot\":\"%s\",\"state\":\"merge_pending\"}\n", snap);

@@ -55,7 +55,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		int r = snapmgr_remove(ctx, argv[i], flags);
 
 		if (r < 0)
-			rc = fail(argv[i], r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+			rc = fail_lib(ctx, argv[i], r);
 	}
 	return rc;
 }

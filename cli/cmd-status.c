@@ -126,7 +126,7 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 
 	r = snapmgr_snapshot_list(ctx, &list);
 	if (r < 0)
-		return fail("status", r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+		return fail_lib(ctx, "status", r);
 	extra = daemon_snapshots();
 	batching = bypass_batching(ctx);
 	if (json) {

@@ -63,6 +63,18 @@ int fail(const char *object, int neg_errno, const char *fmt, ...)
 	return EXIT_FAILURE_RUNTIME;
 }
 
+const char *lib_reason(struct snapmgr_ctx *ctx, int neg_errno)
+{
+	const char *e = snapmgr_get_error(ctx);
+
+	return e ? e : strerror(-neg_errno);
+}
+
+int fail_lib(struct snapmgr_ctx *ctx, const char *object, int neg_errno)
+{
+	return fail(object, neg_errno, "%s", lib_reason(ctx, neg_errno));
+}
+
 int usage_error(const char *cmd, const char *fmt, ...)
 {
 	bool top = streq(cmd, "snapctl");

@@ -59,5 +59,16 @@ struct json_object *daemon_snapshot_entry(struct json_object *arr, const char *n
 /* `snapctl: <object>: <reason>` on stderr; returns EXIT_FAILURE_RUNTIME. */
 int fail(const char *object, int neg_errno, const char *fmt, ...)
 	_printf_(3, 4);
+/*
+ * Why a library call failed: the context's one-line message, else the
+ * errno's text (never an earlier call's message: the library clears it on
+ * entry).
+ */
+const char *lib_reason(struct snapmgr_ctx *ctx, int neg_errno);
+/*
+ * The one way to report a failed library call: `snapctl: <object>:
+ * <reason>` with lib_reason(); returns EXIT_FAILURE_RUNTIME.
+ */
+int fail_lib(struct snapmgr_ctx *ctx, const char *object, int neg_errno);
 /* A usage error, pointing at --help; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);

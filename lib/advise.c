@@ -34,6 +34,7 @@
 
 #include "blockdev.h"
 #include "workload-private.h"
+#include "error-private.h"
 
 #define N_CANDIDATES 8 /* 4 KiB << 0..7 */
 #define MAX_REASONS 8
@@ -146,6 +147,7 @@ _public_ int snapmgr_device_facts_probe(struct snapmgr_ctx *ctx,
 	dev_t devnum;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !path || !ret)
 		return -EINVAL;
 	r = blockdev_devnum(path, &devnum);
@@ -463,6 +465,7 @@ _public_ int snapmgr_advise(struct snapmgr_ctx *ctx,
 	double op, min_io = 0, best = INFINITY;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !ret || !targets ||
 	    (targets & ~(unsigned)(SNAPMGR_ADVISE_BACKUP | SNAPMGR_ADVISE_CLONE)))
 		return -EINVAL;

@@ -29,6 +29,7 @@
 #include <sys/un.h>
 
 #include "config-private.h"
+#include "error-private.h"
 
 #define MAIN_FILE "snapmgrd.conf"
 #define DROPIN_DIR "snapmgrd.conf.d"
@@ -949,6 +950,7 @@ _public_ int snapmgr_config_load(struct snapmgr_ctx *ctx, const char *dir,
 	size_t len;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !ret_config || (dir && !*dir))
 		return -EINVAL;
 

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 
 #include "libsnapmgr-private.h"
+#include "error-private.h"
 
 #define SECTOR_SIZE 512U
 #define DISK_HEADER_SIZE 16U
@@ -777,6 +778,7 @@ _public_ int snapmgr_cow_store_new_from_reader(struct snapmgr_ctx *ctx,
 	struct reader rd = { read_fn, userdata, size };
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !read_fn || !ret)
 		return -EINVAL;
 
@@ -833,6 +835,7 @@ _public_ int snapmgr_cow_store_new_from_buffer(struct snapmgr_ctx *ctx,
 {
 	struct buffer b = { buf, size };
 
+	SNAPMGR_ENTRY(ctx);
 	if (!buf && size)
 		return -EINVAL;
 	return snapmgr_cow_store_new_from_reader(ctx, buffer_read, &b, size,
@@ -871,6 +874,7 @@ _public_ int snapmgr_cow_store_open(struct snapmgr_ctx *ctx, const char *path,
 	uint64_t size;
 	struct stat st;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !path || !ret)
 		return -EINVAL;
 

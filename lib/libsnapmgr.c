@@ -3,9 +3,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
-#include "libsnapmgr-private.h"
+#include "dm.h"
+#include "error-private.h"
 
 struct snapmgr_ctx {
 	int refcount;
@@ -46,6 +48,14 @@ _public_ struct snapmgr_ctx *snapmgr_unref(struct snapmgr_ctx *ctx)
 {
 	if (!ctx || --ctx->refcount > 0)
 		return NULL;
+	/*
+	 * libdevmapper's log hook is process-wide and points at the context
+	 * that last called into device-mapper, maybe this one: detach it
+	 * before the memory goes, or libdm's next message would be delivered
+	 * through a freed context. Another live context gets the hook back
+	 * at its next device-mapper call (every one starts with dm_setup()).
+	 */
+	dm_setup(NULL);
 	free(ctx);
 	return NULL;
 }
@@ -75,7 +85,7 @@ void snapmgr_log(struct snapmgr_ctx *ctx, int priority, const char *file,
 {
 	va_list args;
 
-	if (!ctx->log_fn)
+	if (!ctx || !ctx->log_fn)
 		return;
 	va_start(args, format);
 	ctx->log_fn(ctx->log_data, priority, file, line, fn, format, args);
@@ -84,11 +94,21 @@ void snapmgr_log(struct snapmgr_ctx *ctx, int priority, const char *file,
 
 int snapmgr_error(struct snapmgr_ctx *ctx, int r, const char *format, ...)
 {
+	char buf[sizeof(ctx->error)];
 	va_list args;
 
+	/* Internal callers without a context still get their errno back. */
+	if (!ctx)
+		return r;
+	/*
+	 * Formatted aside first: the arguments may be the context's own
+	 * message ("%s: %s", what, snapmgr_get_error(ctx)), and vsnprintf()
+	 * into a buffer it also reads from is undefined.
+	 */
 	va_start(args, format);
-	vsnprintf(ctx->error, sizeof(ctx->error), format, args);
+	vsnprintf(buf, sizeof(buf), format, args);
 	va_end(args);
+	memcpy(ctx->error, buf, sizeof(buf));
 	log_debug(ctx, "error: %s", ctx->error);
 	return r;
 }

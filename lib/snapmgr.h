@@ -41,7 +41,11 @@ void snapmgr_set_log_fn(struct snapmgr_ctx *ctx, snapmgr_log_fn fn,
 			void *data);
 /*
  * One line saying why the last failed call failed, more precise than its
- * errno ("has an ext4 filesystem on it"), or NULL.
+ * errno ("has an ext4 filesystem on it"), or NULL. Every call that takes
+ * the context clears it first, so it never belongs to an earlier call: NULL
+ * after a success or a failure that had nothing to add to its errno. The
+ * line does not name the object the call was about; callers add that
+ * (snapctl prints "snapctl: <object>: <reason>").
  */
 const char *snapmgr_get_error(const struct snapmgr_ctx *ctx);
 void snapmgr_clear_error(struct snapmgr_ctx *ctx);

@@ -561,6 +561,37 @@ static json_object *json_counter_value(const char *v)
 	return json_object_new_string(v);
 }
 
+/*
+ * Our JSON gives sizes in bytes only; the kernel's stats counts some in
+ * 512-byte sectors. Those keys are converted here (and renamed when the
+ * name carries the unit); the others pass as they are.
+ */
+static const struct {
+	const char *kernel_key, *json_key;
+} sector_counters[] = {
+	{ "origin_sectors_read", "origin_read_bytes" },
+	{ "chunk_size", "chunk_size" },
+};
+
+static void counter_to_json(json_object *c, const char *key, const char *value)
+{
+	json_object *v = json_counter_value(value);
+
+	for (size_t i = 0; i < ELEMENTSOF(sector_counters); i++) {
+		if (!streq(key, sector_counters[i].kernel_key))
+			continue;
+		if (json_object_is_type(v, json_type_int)) {
+			uint64_t n = json_object_get_uint64(v);
+
+			json_object_put(v);
+			v = json_object_new_uint64(n * 512);
+		}
+		key = sector_counters[i].json_key;
+		break;
+	}
+	json_object_object_add(c, key, v);
+}
+
 _public_ int snapmgr_snapshot_to_json(const struct snapmgr_snapshot *s,
 				      struct json_object **ret)
 {
@@ -589,8 +620,7 @@ _public_ int snapmgr_snapshot_to_json(const struct snapmgr_snapshot *s,
 		json_object *c = json_object_new_object();
 
 		for (size_t i = 0; i < s->n_counters; i++)
-			json_object_object_add(c, s->counters[i].key,
-					       json_counter_value(s->counters[i].value));
+			counter_to_json(c, s->counters[i].key, s->counters[i].value);
 		json_object_object_add(o, "counters", c);
 	} else {
 		json_object_object_add(o, "counters", NULL);

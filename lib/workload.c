@@ -19,6 +19,7 @@
 
 #include "blockdev.h"
 #include "workload-private.h"
+#include "error-private.h"
 
 _public_ const char *
 snapmgr_workload_source_to_string(enum snapmgr_workload_source s)
@@ -41,6 +42,7 @@ _public_ int snapmgr_workload_new(struct snapmgr_ctx *ctx,
 {
 	struct snapmgr_workload *w;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !ret)
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
@@ -266,6 +268,7 @@ _public_ int snapmgr_workload_read_blkparse(struct snapmgr_ctx *ctx,
 	unsigned long lineno = 0;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !path || !ret)
 		return -EINVAL;
 	f = fopen(path, "re");
@@ -575,6 +578,7 @@ _public_ int snapmgr_workload_sample(struct snapmgr_ctx *ctx, const char *path,
 	dev_t devnum;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !path || !ret)
 		return -EINVAL;
 	r = blockdev_devnum(path, &devnum);

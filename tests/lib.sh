@@ -4,6 +4,14 @@
 #     . "$(dirname "$0")/../lib.sh"
 # Every dm device and loop file a test makes carries $PREFIX, so leftovers are
 # detected (tests/vm/run-group checks after each test) and removed on EXIT.
+#
+# Idioms that cannot pass vacuously (see STYLE.md, "Test idioms that cannot lie"):
+#   must_get VAR CMD...                 not VAR=$(must CMD...), whose exit is lost
+#   expect_fail WHAT REASON CMD...      a refusal, and that it says why
+#   not CMD...                          a failure that is no crash (lvm2's not)
+#   no_match WHAT PATTERN CONTROL CMD...  a negative search with a positive control
+#   at_exit CMD                         cleanup, instead of trapping EXIT
+# and finish at the end: a test without assertions or without finish fails.
 set -u
 
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,11 +22,17 @@ TEST_NAME=$(basename "$0" .test)
 PREFIX=${TEST_PREFIX:-snaptest}
 failures=0
 checks=0
+_finished=0
+_at_exit=()
 
 # Scratch space on a tmpfs the guest owns (never the 9p share).
 TEST_DIR=$(mktemp -d "${TEST_SCRATCH:-/run}/$PREFIX-$TEST_NAME.XXXXXX")
 
 log() { printf '# %s\n' "$*"; }
+
+# Assertions. Every one counts in $checks and returns non-zero when it
+# failed; a test that made none fails, and so does one that ends without
+# calling finish (see _on_exit).
 
 # check "what" COMMAND... : one assertion; prints ok/FAIL and keeps going.
 check() {
@@ -30,6 +44,7 @@ check() {
 	else
 		printf '  FAIL %s\n' "$what"
 		failures=$((failures + 1))
+		return 1
 	fi
 }
 
@@ -41,32 +56,134 @@ expect_eq() {
 	else
 		printf '  FAIL %s: expected [%s], got [%s]\n' "$1" "$2" "$3"
 		failures=$((failures + 1))
+		return 1
 	fi
 }
 
-# expect_fail "what" COMMAND...: the command must exit non-zero.
-expect_fail() {
-	local what=$1
-	shift
-	checks=$((checks + 1))
-	if "$@" >/dev/null 2>&1; then
-		printf '  FAIL %s: succeeded, should have failed\n' "$what"
-		failures=$((failures + 1))
-	else
-		printf '  ok   %s (failed as it should)\n' "$what"
+# _exit_meaning RC: why a non-zero exit is not a failure of the command's
+# own choosing (126: could not run, 127: not found, >128: killed by signal
+# RC-128), or nothing when it is one (1..125).
+_exit_meaning() {
+	if [ "$1" -gt 128 ]; then
+		echo "killed by signal $(($1 - 128)) ($(kill -l "$(($1 - 128))" 2>/dev/null))"
+	elif [ "$1" -ge 126 ]; then
+		echo "could not be run (exit $1)"
 	fi
+}
+
+# not COMMAND...: like lvm2's `not`: true when COMMAND failed on its own
+# (exit 1..125); false when it succeeded, died of a signal (a segfault is
+# no refusal) or could not be run. For conditions such as
+# `check "gone" not alive PID`; a refusal uses expect_fail with its reason.
+not() {
+	local rc why
+	"$@"
+	rc=$?
+	[ "$rc" -eq 0 ] && return 1
+	why=$(_exit_meaning "$rc")
+	if [ -n "$why" ]; then
+		printf '  # not: %s: %s\n' "$*" "$why"
+		return 1
+	fi
+	return 0
+}
+
+# expect_fail "what" REASON COMMAND...: a refusal. COMMAND must fail on its
+# own (as with `not`) and say why: its stdout+stderr must match REASON, an
+# extended regular expression (grep -E). A failure for another reason is a
+# failed check: the reason is what a refusal test is about. The output stays
+# in $EXPECT_FAIL_OUT for further checks.
+EXPECT_FAIL_OUT=$TEST_DIR/.expect-fail.out
+expect_fail() {
+	local what=$1 reason=$2 rc why out=$EXPECT_FAIL_OUT
+	shift 2
+	checks=$((checks + 1))
+	if [ -z "$reason" ]; then
+		printf '  FAIL %s: expect_fail needs the reason it expects\n' "$what"
+		failures=$((failures + 1))
+		return 1
+	fi
+	"$@" >"$out" 2>&1
+	rc=$?
+	why=$(_exit_meaning "$rc")
+	if [ "$rc" -eq 0 ]; then
+		printf '  FAIL %s: succeeded, should have failed\n' "$what"
+	elif [ -n "$why" ]; then
+		printf '  FAIL %s: %s\n' "$what" "$why"
+	elif ! grep -qE -- "$reason" "$out"; then
+		printf '  FAIL %s: exit %s, but not for the reason /%s/: %s\n' "$what" "$rc" \
+			"$reason" "$(head -c 300 "$out" | tr '\n' ' ')"
+	else
+		printf '  ok   %s (exit %s: %s)\n' "$what" "$rc" "$(grep -m 1 -E -- "$reason" "$out")"
+		return 0
+	fi
+	failures=$((failures + 1))
+	return 1
+}
+
+# dm_absent "what" NAME: the dm device NAME does not exist, as dmsetup
+# itself says (not merely "dmsetup failed").
+dm_absent() {
+	expect_fail "$1" "Device does not exist" dmsetup info "$2"
+}
+
+# no_match "what" PATTERN CONTROL COMMAND...: no line of COMMAND's output
+# matches PATTERN (grep -E). A negative search proves something only if it
+# looked at the right thing: as a positive control, some line must match
+# CONTROL (e.g. a line the same log always has), else the check fails.
+no_match() {
+	local what=$1 pattern=$2 control=$3 out=$TEST_DIR/.no-match.out
+	shift 3
+	checks=$((checks + 1))
+	"$@" >"$out" 2>&1
+	if ! grep -qE -- "$control" "$out"; then
+		printf '  FAIL %s: the control /%s/ is not in the output of %s, so its absence of /%s/ proves nothing\n' \
+			"$what" "$control" "$*" "$pattern"
+	elif grep -qE -- "$pattern" "$out"; then
+		printf '  FAIL %s: found /%s/: %s\n' "$what" "$pattern" "$(grep -m 1 -E -- "$pattern" "$out")"
+	else
+		printf '  ok   %s (control: %s)\n' "$what" "$(grep -m 1 -E -- "$control" "$out" | cut -c1-100)"
+		return 0
+	fi
+	failures=$((failures + 1))
+	return 1
 }
 
 # A setup step that must work, or the test cannot go on: stop with a failure.
+# Never inside $(...): the exit would leave only the subshell and the test
+# would go on with an empty value; use must_get. Should it happen anyway, a
+# mark in TEST_DIR makes the test fail at its end.
 must() {
 	if ! "$@"; then
-		printf '  FAIL setup: %s\n' "$*"
+		if [ "$BASH_SUBSHELL" -gt 0 ]; then
+			printf '  FAIL setup (in a subshell: use must_get): %s\n' "$*" >&2
+			printf '%s\n' "$*" >>"$TEST_DIR/.setup-failed"
+		else
+			printf '  FAIL setup: %s\n' "$*"
+		fi
 		exit 1
 	fi
 }
 
+# must_get VAR COMMAND...: VAR=$(COMMAND...) in this shell; a failure of
+# COMMAND stops the test (which `VAR=$(must COMMAND...)` cannot do).
+must_get() {
+	local _must_var=$1 _must_out
+	shift
+	if ! _must_out=$("$@"); then
+		printf '  FAIL setup: %s\n' "$*"
+		exit 1
+	fi
+	printf -v "$_must_var" '%s' "$_must_out"
+}
+
 # finish: call last; exit status says whether every check passed.
 finish() {
+	_finished=1
+	if [ -e "$TEST_DIR/.setup-failed" ]; then
+		echo "  FAIL a setup step failed in a subshell: $(tr '\n' ' ' <"$TEST_DIR/.setup-failed")"
+		exit 1
+	fi
 	if [ "$checks" -eq 0 ]; then
 		echo "  FAIL no assertion was made"
 		exit 1
@@ -128,4 +245,32 @@ _teardown() {
 	done
 	rm -rf "$TEST_DIR"
 }
-trap _teardown EXIT
+
+# at_exit COMMAND: run COMMAND (a string for eval) when the test exits, before
+# the common teardown; the last registered runs first.
+at_exit() { _at_exit+=("$1"); }
+
+# The one EXIT trap (tests register their cleanup with at_exit instead of
+# trapping EXIT themselves): cleanup, then the verdict. A test that exits 0
+# without having called finish made no verdict of its own: a failure.
+_on_exit() {
+	local rc=$? i
+	for ((i = ${#_at_exit[@]} - 1; i >= 0; i--)); do
+		eval "${_at_exit[$i]}"
+	done
+	if [ "$rc" -eq 0 ] && [ -e "$TEST_DIR/.setup-failed" ]; then
+		echo "  FAIL a setup step failed in a subshell: $(tr '\n' ' ' <"$TEST_DIR/.setup-failed")"
+		rc=1
+	fi
+	if [ "$rc" -eq 0 ] && [ "$_finished" != 1 ]; then
+		echo "  FAIL the test ended without calling finish"
+		rc=1
+	fi
+	_teardown
+	exit "$rc"
+}
+trap _on_exit EXIT
+# Killed (a timeout in run-group, ^C): exit with the signal's status, so the
+# EXIT trap reports a failure, not a test that forgot to finish.
+trap 'exit 143' TERM
+trap 'exit 130' INT

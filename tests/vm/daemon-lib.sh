@@ -66,8 +66,4 @@ snap_total() {
 	dmsetup status "$1" | awk '{ split($4, a, "/"); print a[2] }'
 }
 
-_daemon_teardown() {
-	stop_daemon
-	_teardown
-}
-trap _daemon_teardown EXIT
+at_exit stop_daemon
