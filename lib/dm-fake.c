@@ -193,6 +193,11 @@ int smdm_setup(struct snapmgr_ctx *ctx)
 	return 0;
 }
 
+void smdm_forget(struct snapmgr_ctx *ctx)
+{
+	/* The fake keeps no pointer to a context. */
+}
+
 /* The kernel's status line of a snapshot target, in its format. */
 static void snapshot_status(const struct fake_dm *d, char *buf, size_t size)
 {

@@ -92,6 +92,12 @@ static int control_check(struct snapmgr_ctx *ctx)
 	}
 }
 
+void smdm_forget(struct snapmgr_ctx *ctx)
+{
+	if (dm_log_ctx == ctx)
+		dm_log_ctx = NULL; /* libdm's messages go nowhere until the next setup */
+}
+
 int smdm_setup(struct snapmgr_ctx *ctx)
 {
 	dm_log_ctx = ctx;

@@ -48,6 +48,11 @@ static inline void smdm_device_freep(struct smdm_device **d)
  * dm_mod)".
  */
 int smdm_setup(struct snapmgr_ctx *ctx);
+/*
+ * ctx is going away: libdevmapper's process-wide log hook must stop
+ * pointing at it (only if it does: another live context keeps it).
+ */
+void smdm_forget(struct snapmgr_ctx *ctx);
 
 /* -ENXIO when there is no such device. status: STATUS instead of TABLE. */
 int smdm_device_get(struct snapmgr_ctx *ctx, const char *name, bool status,

@@ -52,10 +52,10 @@ _public_ struct snapmgr_ctx *snapmgr_unref(struct snapmgr_ctx *ctx)
 	 * libdevmapper's log hook is process-wide and points at the context
 	 * that last called into device-mapper, maybe this one: detach it
 	 * before the memory goes, or libdm's next message would be delivered
-	 * through a freed context. Another live context gets the hook back
-	 * at its next device-mapper call (every one starts with dm_setup()).
+	 * through a freed context. Only if it is this one: another live
+	 * context keeps it.
 	 */
-	dm_setup(NULL);
+	smdm_forget(ctx);
 	free(ctx);
 	return NULL;
 }
