@@ -96,7 +96,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 
 	r = snapmgr_changes_get(ctx, name, &c);
 	if (r < 0)
-		return fail(name, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+		return fail_lib(ctx, name, r);
 
 	if (json || format == SNAPMGR_CHANGES_RBD_JSON) {
 		r = print_json(ctx, c, format, name);

@@ -104,11 +104,9 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	o.progress = progress_update;
 	o.userdata = &p;
 	r = snapmgr_export(ctx, &o, &st);
-	if (p.drawn)
-		fputc('\n', stderr);
-	p.drawn = false;
+	progress_end(&p);
 	if (r < 0)
-		return fail(o.snapshot, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+		return fail_lib(ctx, o.snapshot, r);
 	progress_finish(&p, o.snapshot, &st);
 	return EXIT_OK;
 }

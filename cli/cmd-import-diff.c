@@ -73,11 +73,9 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	o.progress = progress_update;
 	o.userdata = &p;
 	r = snapmgr_import_diff(ctx, &o, &st);
-	if (p.drawn)
-		fputc('\n', stderr);
-	p.drawn = false;
+	progress_end(&p);
 	if (r < 0)
-		return fail(o.target, r, "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+		return fail_lib(ctx, o.target, r);
 	progress_finish(&p, o.target, &st);
 	return EXIT_OK;
 }

@@ -63,11 +63,17 @@ void progress_update(void *userdata, const struct snapmgr_transfer_stats *st)
 	p->drawn = true;
 }
 
-void progress_finish(struct progress *p, const char *what,
-		     const struct snapmgr_transfer_stats *st)
+void progress_end(struct progress *p)
 {
 	if (p->drawn)
 		fputc('\n', stderr);
+	p->drawn = false;
+}
+
+void progress_finish(struct progress *p, const char *what,
+		     const struct snapmgr_transfer_stats *st)
+{
+	progress_end(p);
 	if (p->json) {
 		print_json_line(p->out, st, true);
 		return;

@@ -37,6 +37,8 @@ struct progress {
 /* JSON lines go to stdout, or stderr when the stream itself goes there. */
 void progress_init(struct progress *p, bool json, bool stream_on_stdout);
 void progress_update(void *userdata, const struct snapmgr_transfer_stats *st);
+/* Ends the bar's line, so that what follows (an error) starts a line. */
+void progress_end(struct progress *p);
 void progress_finish(struct progress *p, const char *what,
 		     const struct snapmgr_transfer_stats *st);
 
