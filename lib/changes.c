@@ -393,13 +393,7 @@ _public_ int snapmgr_changes_get_range(const struct snapmgr_changes *c,
 {
 	if (!c)
 		return -EINVAL;
-	if (index >= c->n_ranges)
-		return -ENOENT;
-	if (ret_offset)
-		*ret_offset = c->ranges[index].offset;
-	if (ret_length)
-		*ret_length = c->ranges[index].length;
-	return 0;
+	return range_at(c->ranges, c->n_ranges, index, ret_offset, ret_length);
 }
 
 const struct snapmgr_range *changes_ranges(const struct snapmgr_changes *c,

@@ -8,11 +8,6 @@
 
 #include "libsnapmgr-private.h"
 
-struct snapmgr_range {
-	uint64_t offset;
-	uint64_t length;
-};
-
 /*
  * The store's old chunks as byte ranges, sorted and merged, the last one
  * cut at origin_size. -EBADMSG (with snapmgr_get_error()) when an

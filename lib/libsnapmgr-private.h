@@ -2,6 +2,9 @@
 /* Internal to libsnapmgr: never installed, never included by cli/ or daemon/. */
 #pragma once
 
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -33,3 +36,26 @@ void snapmgr_log(struct snapmgr_ctx *ctx, int priority, const char *file,
  */
 int snapmgr_error(struct snapmgr_ctx *ctx, int r, const char *format, ...)
 	_printf_(3, 4);
+
+/* A byte range of a device: changed extents, workload writes. */
+struct snapmgr_range {
+	uint64_t offset;
+	uint64_t length;
+};
+
+/*
+ * The public "get the index-th range" accessors: -ENOENT past the end, and
+ * either output may be NULL.
+ */
+static inline int range_at(const struct snapmgr_range *ranges, size_t n,
+			   uint64_t index, uint64_t *ret_offset,
+			   uint64_t *ret_length)
+{
+	if (index >= n)
+		return -ENOENT;
+	if (ret_offset)
+		*ret_offset = ranges[index].offset;
+	if (ret_length)
+		*ret_length = ranges[index].length;
+	return 0;
+}

@@ -45,9 +45,11 @@ static int corrupt(struct rbd_diff_reader *r, uint64_t at, const char *fmt,
 	return -EBADMSG;
 }
 
-/* Exactly len bytes; a short stream is corruption, named by what. */
-static int read_exact(struct rbd_diff_reader *r, void *buf, size_t len,
-		      uint64_t item_start, const char *what)
+/*
+ * Up to len bytes, fewer only at the end of the stream: how many, or the
+ * read callback's -errno. The callers name a short read as corruption.
+ */
+static ssize_t read_full(struct rbd_diff_reader *r, void *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -58,14 +60,27 @@ static int read_exact(struct rbd_diff_reader *r, void *buf, size_t len,
 		if (n == -EINTR)
 			continue;
 		if (n < 0)
-			return (int)n;
+			return n;
 		if (n == 0)
-			return corrupt(r, item_start,
-				       "truncated %s at byte %" PRIu64 " (the stream ends at byte %" PRIu64 ")",
-				       what, item_start, r->pos);
+			break;
 		done += (size_t)n;
 		r->pos += (uint64_t)n;
 	}
+	return (ssize_t)done;
+}
+
+/* Exactly len bytes; a short stream is corruption, named by what. */
+static int read_exact(struct rbd_diff_reader *r, void *buf, size_t len,
+		      uint64_t item_start, const char *what)
+{
+	ssize_t n = read_full(r, buf, len);
+
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n < len)
+		return corrupt(r, item_start,
+			       "truncated %s at byte %" PRIu64 " (the stream ends at byte %" PRIu64 ")",
+			       what, item_start, r->pos);
 	return 0;
 }
 
@@ -252,26 +267,18 @@ int rbd_diff_next(struct rbd_diff_reader *r, struct rbd_diff_record *ret)
 
 int rbd_diff_read_data(struct rbd_diff_reader *r, void *buf, size_t len)
 {
-	size_t done = 0;
+	ssize_t done;
 
 	if (len > r->data_left)
 		return -EINVAL;
-	while (done < len) {
-		ssize_t n = r->read(r->userdata, (uint8_t *)buf + done,
-				    len - done);
-
-		if (n == -EINTR)
-			continue;
-		if (n < 0)
-			return (int)n;
-		/* Reported at the byte where the data ran out. */
-		if (n == 0)
-			return corrupt(r, r->pos,
-				       "truncated 'w' record: its data stops at byte %" PRIu64 ", %" PRIu64 " bytes short",
-				       r->pos, r->data_left - done);
-		done += (size_t)n;
-		r->pos += (uint64_t)n;
-	}
+	done = read_full(r, buf, len);
+	if (done < 0)
+		return (int)done;
+	/* Reported at the byte where the data ran out. */
+	if ((size_t)done < len)
+		return corrupt(r, r->pos,
+			       "truncated 'w' record: its data stops at byte %" PRIu64 ", %" PRIu64 " bytes short",
+			       r->pos, r->data_left - (size_t)done);
 	r->data_left -= len;
 	return 0;
 }

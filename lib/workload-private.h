@@ -7,17 +7,12 @@
 
 #include "libsnapmgr-private.h"
 
-struct workload_write {
-	uint64_t offset;
-	uint64_t length;
-};
-
 struct snapmgr_workload {
 	int refcount;
 	enum snapmgr_workload_source source;
 	char *note;
 	double seconds;
-	struct workload_write *writes;
+	struct snapmgr_range *writes;
 	size_t n, allocated;
 	uint64_t bytes;
 };

@@ -87,7 +87,7 @@ _public_ int snapmgr_workload_add_write(struct snapmgr_workload *w,
 		return -E2BIG;
 	if (w->n == w->allocated) {
 		size_t na = w->allocated ? w->allocated * 2 : 1024;
-		struct workload_write *nw;
+		struct snapmgr_range *nw;
 
 		nw = reallocarray(w->writes, na, sizeof(*nw));
 		if (!nw)
@@ -135,13 +135,7 @@ _public_ int snapmgr_workload_get_write(const struct snapmgr_workload *w,
 {
 	if (!w)
 		return -EINVAL;
-	if (index >= w->n)
-		return -ENOENT;
-	if (ret_offset)
-		*ret_offset = w->writes[index].offset;
-	if (ret_length)
-		*ret_length = w->writes[index].length;
-	return 0;
+	return range_at(w->writes, w->n, index, ret_offset, ret_length);
 }
 
 /* Bucket i holds 512 << i bytes; the last one everything larger. */
