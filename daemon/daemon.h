@@ -43,6 +43,25 @@ struct action {
 	bool ok;
 };
 
+/*
+ * A condition that is told once (a log line, an alert) and not again until
+ * it clears: the COW went past warn_threshold, the kernel invalidated the
+ * snapshot, it cannot be extended, its merge failed.
+ */
+enum snap_condition {
+	SNAP_OVER_WARN_THRESHOLD,
+	SNAP_INVALID,
+	SNAP_CANNOT_EXTEND,
+	SNAP_MERGE_FAILED,
+};
+
+/*
+ * One watched snapshot. Who writes what: watchlist.c makes and frees it and
+ * keeps info/policy/seen; sample.c owns the sampling (usage, pred, last_t,
+ * timer and interval, through schedule()); extend.c the extension state
+ * (extend_*, child, retry_after, backoff, extends); the conditions are set
+ * and cleared only through snap_raise() and snap_clear().
+ */
 struct snap {
 	struct daemon *d;
 	char *name;
@@ -55,14 +74,13 @@ struct snap {
 	double last_t; /* monotonic seconds of the last sample */
 	sd_event_source *timer;
 	double interval;
-	bool warned, alerted_invalid, alerted_no_extend;
+	unsigned raised; /* the enum snap_condition bits: snap_raise() */
 	pid_t extend_pid; /* lvextend running */
 	uint64_t extend_from; /* COW size when it started */
 	double extend_started, extend_seconds; /* how long the last one took */
 	sd_event_source *child;
 	unsigned extends;
 	double retry_after, backoff; /* after a failed extension */
-	bool alerted_merge_failed;
 	struct action last;
 	bool seen; /* in the current scan */
 };
@@ -97,6 +115,25 @@ struct daemon {
 	/* dm wake-ups handled, and snapshots read for their own event alone */
 	uint64_t dm_events, event_reads;
 };
+
+/* True the first time a condition is raised, false until it is cleared. */
+static inline bool snap_raise(struct snap *s, enum snap_condition c)
+{
+	bool first = !(s->raised & (1U << c));
+
+	s->raised |= 1U << c;
+	return first;
+}
+
+static inline void snap_clear(struct snap *s, enum snap_condition c)
+{
+	s->raised &= ~(1U << c);
+}
+
+static inline bool snap_is_raised(const struct snap *s, enum snap_condition c)
+{
+	return s->raised & (1U << c);
+}
 
 /* log.c */
 _printf_(5, 0) void vlog_snap(struct daemon *d, int prio, const struct snap *s,

@@ -37,10 +37,8 @@ void extend_succeeded(struct snap *s)
 
 static void extend_gave_up(struct snap *s, const char *event, const char *why)
 {
-	if (s->alerted_no_extend)
-		return;
-	s->alerted_no_extend = true;
-	run_alert(s, event, why);
+	if (snap_raise(s, SNAP_CANNOT_EXTEND))
+		run_alert(s, event, why);
 }
 
 static int lvextend_done(sd_event_source *src _unused_, const siginfo_t *si,
@@ -136,7 +134,7 @@ static void extend_file(struct snap *s, const char *file, const char *dev,
 	extend_succeeded(s);
 	s->extends++;
 	d->extends_total++;
-	s->alerted_no_extend = false;
+	snap_clear(s, SNAP_CANNOT_EXTEND);
 	log_snap(d, LOG_NOTICE, s, "extend",
 		 "extended COW %s to %" PRIu64 " bytes", file, got);
 	record_action(s, "extend", true, "%" PRIu64 " -> %" PRIu64 " bytes",
@@ -152,7 +150,7 @@ void extend(struct snap *s, double reaction)
 	if (s->extend_pid)
 		return; /* lvextend still running */
 	if (snapmgr_policy_next_cow_size(s->policy, size, &new_size) < 0) {
-		if (!s->alerted_no_extend)
+		if (!snap_is_raised(s, SNAP_CANNOT_EXTEND))
 			log_snap(s->d, LOG_WARNING, s, "extend",
 				 "cannot extend: max_cow_size reached (%" PRIu64 " bytes, %.2f%% full)",
 				 size, fill_percent(s));
@@ -164,7 +162,7 @@ void extend(struct snap *s, double reaction)
 		return;
 	}
 	if (!file || !dev || strncmp(dev, "/dev/loop", 9) != 0) {
-		if (!s->alerted_no_extend)
+		if (!snap_is_raised(s, SNAP_CANNOT_EXTEND))
 			log_snap(s->d, LOG_WARNING, s, "extend",
 				 "cannot extend: the COW %s is not a file (%.2f%% full)",
 				 dev ? dev : "?", fill_percent(s));

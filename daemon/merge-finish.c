@@ -63,11 +63,9 @@ void merge_finish(struct snap *s)
 		log_snap(d, LOG_ERR, s, "merge",
 			 "the kernel stopped the merge (I/O error); the origin reads its device as it is, partly rolled back");
 		record_action(s, "merge", false, "merge failed");
-		if (!s->alerted_merge_failed) {
-			s->alerted_merge_failed = true;
+		if (snap_raise(s, SNAP_MERGE_FAILED))
 			run_alert(s, "merge-failed",
 				  "the kernel stopped the merge (I/O error on the COW or the origin)");
-		}
 		break;
 	default:
 		log_snap(d, LOG_ERR, s, "merge",

@@ -34,8 +34,7 @@ static void sample_lost(struct snap *s)
 {
 	struct daemon *d = s->d;
 
-	if (!s->alerted_invalid) {
-		s->alerted_invalid = true;
+	if (snap_raise(s, SNAP_INVALID)) {
 		d->invalidations++;
 		log_snap(d, LOG_ERR, s, "invalid",
 			 "snapshot is %s: its contents are lost",
@@ -91,14 +90,13 @@ static void maybe_warn(struct snap *s)
 	if (!u->has_usage || !u->size_bytes)
 		return;
 	wmark = percent_of(u->size_bytes, warn);
-	if (u->used_bytes >= wmark && !s->warned) {
-		s->warned = true;
+	if (u->used_bytes >= wmark && snap_raise(s, SNAP_OVER_WARN_THRESHOLD)) {
 		log_snap(s->d, LOG_WARNING, s, "warn",
 			 "%.2f%% full (warn_threshold %u%%)", fill_percent(s),
 			 warn);
 		run_alert(s, "warn", "warn_threshold crossed");
 	} else if (u->used_bytes < wmark) {
-		s->warned = false;
+		snap_clear(s, SNAP_OVER_WARN_THRESHOLD);
 	}
 }
 
@@ -113,7 +111,7 @@ static void schedule_next(struct snap *s)
 
 	if (can_extend(s, &thr) && percent_of(u->size_bytes, thr) > u->used_bytes)
 		next_mark = percent_of(u->size_bytes, thr);
-	if (!s->warned && percent_of(u->size_bytes, warn) > u->used_bytes &&
+	if (!snap_is_raised(s, SNAP_OVER_WARN_THRESHOLD) && percent_of(u->size_bytes, warn) > u->used_bytes &&
 	    percent_of(u->size_bytes, warn) < next_mark)
 		next_mark = percent_of(u->size_bytes, warn);
 	ip = (struct interval_params){
@@ -165,9 +163,8 @@ void sample(struct snap *s)
 		if (merge_finished(s))
 			merge_finish(s);
 		else if (s->usage.state == SNAPMGR_STATE_MERGE_FAILED &&
-			 !s->alerted_merge_failed) {
+			 snap_raise(s, SNAP_MERGE_FAILED)) {
 			/* Not ours: the owner (lvm2) deals with it; we tell. */
-			s->alerted_merge_failed = true;
 			log_snap(d, LOG_ERR, s, "merge", "the kernel stopped the merge");
 			run_alert(s, "merge-failed", "the kernel stopped the merge");
 		}
@@ -179,7 +176,7 @@ void sample(struct snap *s)
 		sample_lost(s);
 		return;
 	}
-	s->alerted_invalid = false;
+	snap_clear(s, SNAP_INVALID);
 	predictor_add(&s->pred, s->last_t, s->usage.used_bytes);
 	maybe_extend(s, &prev, had, prev_t);
 	maybe_warn(s);

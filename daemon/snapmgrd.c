@@ -51,7 +51,7 @@ static int load_config(struct daemon *d, bool initial)
 			       snapmgr_config_get_log_level(c) : d->log_level;
 	for (size_t i = 0; i < d->n_snaps; i++) {
 		apply_policy(d, d->snaps[i]);
-		d->snaps[i]->alerted_no_extend = false;
+		snap_clear(d->snaps[i], SNAP_CANNOT_EXTEND);
 		extend_succeeded(d->snaps[i]); /* a new policy: try again now */
 	}
 	if (!initial) {
