@@ -101,7 +101,7 @@ static int check_state(struct snapmgr_ctx *ctx, enum snapmgr_state state)
 	case SNAPMGR_STATE_ACTIVE:
 		return 0;
 	case SNAPMGR_STATE_INVALID:
-		return snapmgr_error(ctx, -ESTALE, "snapshot invalid (the kernel dropped it after an I/O error): its data is gone");
+		return snapmgr_error(ctx, -ESTALE, "snapshot invalid (the kernel dropped it: COW full or failed): its data is gone");
 	case SNAPMGR_STATE_OVERFLOW:
 		return snapmgr_error(ctx, -ESTALE, "snapshot invalid (its COW overflowed): its data is gone");
 	case SNAPMGR_STATE_MERGING:
@@ -335,7 +335,14 @@ _public_ int snapmgr_mount(struct snapmgr_ctx *ctx, const char *snapshot,
 	log_debug(ctx, "mount(%s, %s, %s, %#lx, %s)", m->device, m->directory,
 		  m->fstype, msflags, data ? data : "");
 	if (mount(m->device, m->directory, m->fstype, msflags, data) < 0) {
+		struct snapmgr_usage usage;
+
 		r = negative_errno();
+		/* A clone's writes (--new-uuid, a log replay) can fill its COW. */
+		if (snapmgr_snapshot_read_usage(ctx, snapshot, &usage) == 0 &&
+		    usage.state != SNAPMGR_STATE_ACTIVE)
+			return snapmgr_error(ctx, r, "mount -t %s failed: the snapshot is %s now (its COW full?)",
+					     m->fstype, snapmgr_state_to_string(usage.state));
 		return snapmgr_error(ctx, r, "mount -t %s -o %s failed: %s (the kernel log may say more)",
 				     m->fstype, m->options, strerror(-r));
 	}
