@@ -253,7 +253,7 @@ _public_ int snapmgr_mount(struct snapmgr_ctx *ctx, const char *snapshot,
 	_cleanup_(snapshot_unrefp) struct snapmgr_snapshot *snap = NULL;
 	_cleanup_(entries_done) struct entries mounts = { 0 };
 	_cleanup_free_ char *uuid = NULL, *data = NULL, *ouuid = NULL;
-	_cleanup_free_ char *m_options_check = NULL;
+	_cleanup_free_ char *checked = NULL;
 	bool rw = flags & SNAPMGR_MOUNT_RW;
 	bool new_uuid = flags & SNAPMGR_MOUNT_NEW_UUID;
 	unsigned long msflags;
@@ -269,7 +269,7 @@ _public_ int snapmgr_mount(struct snapmgr_ctx *ctx, const char *snapshot,
 		return snapmgr_error(ctx, -EINVAL, "--new-uuid changes the filesystem: it needs --rw");
 	/* Bad -o words are refused before anything is looked at. */
 	r = mount_choose_options(ctx, "", rw, new_uuid, options, &msflags,
-				 &data, &m_options_check);
+				 &data, &checked);
 	if (r < 0)
 		return r;
 	free(data);
@@ -283,6 +283,10 @@ _public_ int snapmgr_mount(struct snapmgr_ctx *ctx, const char *snapshot,
 	r = check_state(ctx, snapmgr_snapshot_get_state(snap));
 	if (r < 0)
 		return r;
+	/* We write only to devices we made: a read-only mount writes nothing. */
+	if (rw && snapmgr_snapshot_get_owner(snap) != SNAPMGR_OWNER_SNAPMGR)
+		return snapmgr_error(ctx, -EPERM, "not managed by snapmgr (owner %s): --rw would write to it; mount it read-only",
+				     snapmgr_owner_to_string(snapmgr_snapshot_get_owner(snap)));
 
 	m = calloc(1, sizeof(*m));
 	if (!m)

@@ -666,7 +666,8 @@ int snapmgr_import_diff(struct snapmgr_ctx *ctx,
  * -o list, or NULL. Refused, with snapmgr_get_error() saying why: an
  * invalid or merging snapshot, a directory that is not empty or already a
  * mount point, a snapshot already mounted, SNAPMGR_MOUNT_RW on a
- * read-only device, NEW_UUID without RW, -o rw without RW.
+ * read-only device or on a snapshot snapmgr did not make (lvm2's, ...),
+ * NEW_UUID without RW, -o rw without RW.
  */
 struct snapmgr_mount;
 
