@@ -22,6 +22,8 @@ static const struct cmd *const commands[] = {
 	&cmd_changes,
 	&cmd_export,
 	&cmd_import_diff,
+	&cmd_mount,
+	&cmd_umount,
 	NULL,
 };
 

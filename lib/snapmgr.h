@@ -657,6 +657,57 @@ int snapmgr_import_diff(struct snapmgr_ctx *ctx,
 			const struct snapmgr_import_opts *opts,
 			struct snapmgr_transfer_stats *ret_stats);
 
+/*
+ * Mounting a snapshot's filesystem (lib/mount.c, LIBSNAPMGR_0.3), by its
+ * own dm node (never UUID= or LABEL=, which the origin shares), the type
+ * from libblkid, read-only by default with what the type needs to show a
+ * crash-consistent image without writing to it: XFS ro,nouuid,norecovery,
+ * ext3/ext4 ro,noload, others ro (snapctl(8), MOUNT). options: the user's
+ * -o list, or NULL. Refused, with snapmgr_get_error() saying why: an
+ * invalid or merging snapshot, a directory that is not empty or already a
+ * mount point, a snapshot already mounted, SNAPMGR_MOUNT_RW on a
+ * read-only device or on a snapshot snapmgr did not make (lvm2's, ...),
+ * NEW_UUID without RW, -o rw without RW.
+ */
+struct snapmgr_mount;
+
+enum {
+	SNAPMGR_MOUNT_RW = 1 << 0,       /* writable: the clone's own data */
+	SNAPMGR_MOUNT_NEW_UUID = 1 << 1, /* with RW: a new filesystem UUID */
+};
+
+int snapmgr_mount(struct snapmgr_ctx *ctx, const char *snapshot,
+		  const char *directory, unsigned flags, const char *options,
+		  struct snapmgr_mount **ret);
+struct snapmgr_mount *snapmgr_mount_ref(struct snapmgr_mount *m);
+struct snapmgr_mount *snapmgr_mount_unref(struct snapmgr_mount *m);
+const char *snapmgr_mount_get_snapshot(const struct snapmgr_mount *m);
+/* "/dev/mapper/NAME": what was mounted. */
+const char *snapmgr_mount_get_device(const struct snapmgr_mount *m);
+/* The canonical path mounted on. */
+const char *snapmgr_mount_get_directory(const struct snapmgr_mount *m);
+const char *snapmgr_mount_get_fstype(const struct snapmgr_mount *m);
+/* The whole option list, e.g. "ro,nouuid,norecovery,noatime". */
+const char *snapmgr_mount_get_options(const struct snapmgr_mount *m);
+bool snapmgr_mount_get_read_only(const struct snapmgr_mount *m);
+/*
+ * What the caller should tell the user (a duplicate UUID, a journal not
+ * replayed), one line each; NULL past the last.
+ */
+const char *snapmgr_mount_get_warning(const struct snapmgr_mount *m,
+				      size_t index);
+/* The document docs/mount.schema.json describes. */
+int snapmgr_mount_to_json(const struct snapmgr_mount *m,
+			  struct json_object **ret);
+/*
+ * what: a snapshot's name (every mount of its device, by major:minor in
+ * /proc/self/mountinfo; -ENOENT when there is none) or a directory (must
+ * be the mount point of a dm snapshot, else -EINVAL or -EPERM).
+ * *ret_count (may be NULL): how many mounts were removed.
+ */
+int snapmgr_umount(struct snapmgr_ctx *ctx, const char *what,
+		   unsigned *ret_count);
+
 #ifdef __cplusplus
 }
 #endif
