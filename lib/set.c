@@ -300,6 +300,10 @@ static int set_prepare(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o
 				return snapmgr_error(ctx, -EINVAL,
 						     "origin %s is named twice (a set takes one snapshot of each origin)",
 						     mb[i].rec->name);
+			if (streq(mb[j].rec->devnum, mb[i].rec->devnum))
+				return snapmgr_error(ctx, -EINVAL,
+						     "origins %s and %s are one device (%s)",
+						     mb[j].rec->name, mb[i].rec->name, mb[i].rec->devnum);
 			if ((m->cow_device && p->cow_device && streq(m->cow_device, p->cow_device)) ||
 			    (m->cow_file && p->cow_file && streq(m->cow_file, p->cow_file)))
 				return snapmgr_error(ctx, -EINVAL, "COW %s is given twice",
