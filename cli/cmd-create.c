@@ -135,6 +135,7 @@ static int set_member_arg(struct set_args *a, int c, const char *arg)
 static int run_set(struct snapmgr_ctx *ctx, struct snapmgr_set_opts *o, struct set_args *a,
 		   uint64_t chunk_size, bool auto_chunk)
 {
+	char why[512];
 	int r;
 
 	if (a->bad)
@@ -162,6 +163,8 @@ static int run_set(struct snapmgr_ctx *ctx, struct snapmgr_set_opts *o, struct s
 	r = snapmgr_set_create(ctx, o);
 	if (r < 0 && r != -ECHILD)
 		return fail_lib(ctx, o->name, r);
+	/* Kept: listing the members below clears the context's error. */
+	snprintf(why, sizeof(why), "%s", lib_reason(ctx, r));
 	printf("Created snapshot set %s:", o->name);
 	{
 		char **members = NULL;
@@ -176,7 +179,7 @@ static int run_set(struct snapmgr_ctx *ctx, struct snapmgr_set_opts *o, struct s
 	fflush(stdout);
 	/* The post-hook failed: the set is there, yet the run did not succeed. */
 	if (r == -ECHILD)
-		return fail_lib(ctx, o->name, r);
+		return fail(o->name, r, "%s", why);
 	return EXIT_OK;
 }
 
