@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "snapctl.h"
@@ -13,6 +14,8 @@ static void help(void)
 {
 	printf("Usage:\n"
 	       " snapctl create SNAP --origin DEV|NAME (--cow DEV | --cow-file PATH --cow-size SIZE) [options]\n"
+	       " snapctl create --set SET --origin DEV|NAME (--cow ... | --cow-file ... --cow-size ...)\n"
+	       "                          --origin ... [options]\n"
 	       "\n"
 	       "Take a persistent snapshot named SNAP. A raw block device DEV is wrapped on\n"
 	       "first use: from then on write to /dev/mapper/NAME (NAME defaults to DEV's\n"
@@ -28,7 +31,20 @@ static void help(void)
 	       "                           (default 4K), or auto: what 'snapctl advise'\n"
 	       "                           recommends from the origin's device facts\n"
 	       "     --force               use a COW device that has a signature on it\n"
-	       " -J, --json                print the new snapshot's status as JSON\n"
+	       " -J, --json                print the new snapshot's status as JSON (not with --set)\n"
+	       "\n"
+	       "Snapshot sets (one snapshot of each origin, all at one instant):\n"
+	       "     --set SET             take a set: every --origin starts a member, and the\n"
+	       "                           --origin-name, --cow, --cow-file and --cow-size after\n"
+	       "                           it are that member's; members are named SET-ORIGIN\n"
+	       "                           (ORIGIN: the origin's snapmgr name, for a raw device\n"
+	       "                           its --origin-name or base name, /dev/sdb: sdb)\n"
+	       "     --pre-hook CMD        run CMD (sh -c) just before the origins are suspended;\n"
+	       "                           if it fails, the set is undone and nothing is left\n"
+	       "     --post-hook CMD       run CMD just after they are resumed; if it fails, the\n"
+	       "                           set stays and snapctl exits 1\n"
+	       "     --hook-timeout SECS   a hook still running after SECS (default 60) is\n"
+	       "                           killed and counts as failed\n"
 	       " -h, --help                display this help\n"
 	       "\n"
 	       "For more details see snapctl(8).\n");
@@ -74,9 +90,102 @@ static int auto_chunk_size(struct snapmgr_ctx *ctx, const char *origin,
 	return 0;
 }
 
+#define MAX_MEMBERS 64
+
+/* The members' per-origin options, in the order they came. */
+struct set_args {
+	struct snapmgr_set_member m[MAX_MEMBERS];
+	bool have_size[MAX_MEMBERS];
+	size_t n;
+	/* What is wrong with them for a set (said only if --set is given). */
+	const char *bad;
+};
+
+static int set_member_arg(struct set_args *a, int c, const char *arg)
+{
+	struct snapmgr_set_member *m;
+
+	if (a->bad)
+		return 0;
+	if (c == 'O') {
+		if (a->n == MAX_MEMBERS)
+			a->bad = "a set has at most 64 origins";
+		else
+			a->m[a->n++] = (struct snapmgr_set_member){ .origin = arg };
+		return 0;
+	}
+	if (a->n == 0) {
+		a->bad = "with --set, give --origin first: the COW options after it are its own";
+		return 0;
+	}
+	m = &a->m[a->n - 1];
+	switch (c) {
+	case 'n': m->origin_name = arg; break;
+	case 'c': m->cow_device = arg; break;
+	case 'f': m->cow_file = arg; break;
+	case 's':
+		if (parse_size_arg("--cow-size", arg, &m->cow_size))
+			return EXIT_USAGE;
+		a->have_size[a->n - 1] = true;
+		break;
+	}
+	return 0;
+}
+
+static int run_set(struct snapmgr_ctx *ctx, struct snapmgr_set_opts *o, struct set_args *a,
+		   uint64_t chunk_size, bool auto_chunk)
+{
+	char why[512];
+	int r;
+
+	if (a->bad)
+		return usage_error("create", "%s", a->bad);
+	if (a->n == 0)
+		return usage_error("create", "--set needs at least one --origin");
+	for (size_t i = 0; i < a->n; i++) {
+		struct snapmgr_set_member *m = &a->m[i];
+
+		if (!!m->cow_device + !!m->cow_file != 1)
+			return usage_error("create", "origin %s: give either --cow DEV or --cow-file PATH after it", m->origin);
+		if (m->cow_file && !a->have_size[i])
+			return usage_error("create", "origin %s: --cow-file needs --cow-size", m->origin);
+		if (m->cow_device && a->have_size[i])
+			return usage_error("create", "origin %s: --cow-size goes with --cow-file, not --cow", m->origin);
+		m->chunk_size = chunk_size;
+		if (auto_chunk) {
+			r = auto_chunk_size(ctx, m->origin, false, &m->chunk_size);
+			if (r < 0)
+				return fail(m->origin, r, "--chunk-size auto: %s", lib_reason(ctx, r));
+		}
+	}
+	o->n_members = a->n;
+	o->members = a->m;
+	r = snapmgr_set_create(ctx, o);
+	if (r < 0 && r != -ECHILD)
+		return fail_lib(ctx, o->name, r);
+	/* Kept: listing the members below clears the context's error. */
+	snprintf(why, sizeof(why), "%s", lib_reason(ctx, r));
+	printf("Created snapshot set %s:", o->name);
+	{
+		char **members = NULL;
+
+		if (snapmgr_set_members(ctx, o->name, &members) == 0) {
+			for (char **p = members; *p; p++)
+				printf(" %s", *p);
+			strv_free(members);
+		}
+	}
+	printf(".\n");
+	fflush(stdout);
+	/* The post-hook failed: the set is there, yet the run did not succeed. */
+	if (r == -ECHILD)
+		return fail(o->name, r, "%s", why);
+	return EXIT_OK;
+}
+
 static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 {
-	enum { OPT_FORCE = 0x100 };
+	enum { OPT_FORCE = 0x100, OPT_SET, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_HOOK_TIMEOUT };
 	static const struct option options[] = {
 		{ "origin", required_argument, NULL, 'O' },
 		{ "origin-name", required_argument, NULL, 'n' },
@@ -85,15 +194,28 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{ "cow-size", required_argument, NULL, 's' },
 		{ "chunk-size", required_argument, NULL, 'C' },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "pre-hook", required_argument, NULL, OPT_PRE_HOOK },
+		{ "post-hook", required_argument, NULL, OPT_POST_HOOK },
+		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct snapmgr_create_opts o = { .chunk_size = 4096 };
-	bool json = false, have_size = false, auto_chunk = false;
+	struct snapmgr_set_opts so = {};
+	struct set_args sa = {};
+	bool json = false, have_size = false, auto_chunk = false, hooks = false;
+	unsigned n_origins = 0;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "O:n:c:f:s:C:Jh", options, NULL)) != -1) {
+		/* Kept for --set, whose member options depend on their order. */
+		if ((c == 'O' || c == 'n' || c == 'c' || c == 'f' || c == 's') &&
+		    set_member_arg(&sa, c, optarg))
+			return EXIT_USAGE;
+		if (c == 'O')
+			n_origins++;
 		switch (c) {
 		case 'O': o.origin = optarg; break;
 		case 'n': o.origin_name = optarg; break;
@@ -113,12 +235,36 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			if (parse_size_arg("--chunk-size", optarg, &o.chunk_size))
 				return EXIT_USAGE;
 			break;
-		case OPT_FORCE: o.force = true; break;
+		case OPT_FORCE: o.force = true; so.force = true; break;
+		case OPT_SET: so.name = optarg; break;
+		case OPT_PRE_HOOK: so.pre_hook = optarg; hooks = true; break;
+		case OPT_POST_HOOK: so.post_hook = optarg; hooks = true; break;
+		case OPT_HOOK_TIMEOUT: {
+			char *end = NULL;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || v == 0 || v > 86400)
+				return usage_error("create", "--hook-timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
+			so.hook_timeout = (unsigned)v;
+			hooks = true;
+			break;
+		}
 		case 'J': json = true; break;
 		case 'h': help(); return EXIT_OK;
 		default: return usage_error("create", "bad option");
 		}
 	}
+	if (so.name) {
+		if (optind != argc)
+			return usage_error("create", "with --set, the members are named SET-ORIGIN: give no snapshot name");
+		if (json)
+			return usage_error("create", "--json takes one snapshot; for a set, use 'snapctl list --json'");
+		return run_set(ctx, &so, &sa, o.chunk_size, auto_chunk);
+	}
+	if (hooks)
+		return usage_error("create", "--pre-hook, --post-hook and --hook-timeout go with --set");
+	if (n_origins > 1)
+		return usage_error("create", "one --origin per snapshot; use --set for several");
 	if (optind + 1 != argc)
 		return usage_error("create", "expected exactly one snapshot name");
 	o.snapshot = argv[optind];

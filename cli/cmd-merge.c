@@ -13,14 +13,16 @@
 static void help(void)
 {
 	printf("Usage:\n"
-	       " snapctl merge [options] SNAP\n"
+	       " snapctl merge [options] SNAP|SET\n"
 	       "\n"
 	       "Merge the snapshot back into its origin: the origin reads the snapshot's\n"
 	       "data at once, and the kernel copies it back in the background. When the\n"
 	       "origin or the snapshot is open (mounted), the merge is recorded and starts\n"
 	       "at the next 'snapctl activate' once both are closed. When it ends, the\n"
 	       "origin goes back to normal and the snapshot and its COW are released (by\n"
-	       "--wait, by 'snapctl activate', or by snapmgrd).\n"
+	       "--wait, by 'snapctl activate', or by snapmgrd). A snapshot set's name merges\n"
+	       "every member at once, and is refused unless every member can merge now:\n"
+	       "a set's merge is never deferred.\n"
 	       "\n"
 	       "Options:\n"
 	       " -w, --wait     wait for the merge to end, showing progress, and finalise it\n"
@@ -125,6 +127,30 @@ static int wait_merge(struct snapmgr_ctx *ctx, const char *snap, bool json)
 	return EXIT_OK;
 }
 
+/* A set: every member merges now, or none does (snapmgr_set_merge_start). */
+static int merge_set(struct snapmgr_ctx *ctx, const char *set, bool wait, bool json)
+{
+	char **members = NULL;
+	int r, rc = EXIT_OK;
+
+	r = snapmgr_set_members(ctx, set, &members);
+	if (r < 0)
+		return fail_lib(ctx, set, r);
+	r = snapmgr_set_merge_start(ctx, set);
+	if (r < 0) {
+		strv_free(members);
+		return fail_lib(ctx, set, r);
+	}
+	if (!wait && !json)
+		printf("%s: merging every member in the background; 'snapctl merge --wait MEMBER' shows a member's progress.\n",
+		       set);
+	for (char **m = members; wait && *m; m++)
+		if (wait_merge(ctx, *m, json) != EXIT_OK)
+			rc = EXIT_FAILURE_RUNTIME;
+	strv_free(members);
+	return rc;
+}
+
 static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 {
 	static const struct option options[] = {
@@ -146,8 +172,13 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error("merge", "expected exactly one snapshot name");
+		return usage_error("merge", "expected exactly one snapshot or set name");
 	snap = argv[optind];
+	r = snapmgr_set_exists(ctx, snap);
+	if (r < 0)
+		return fail_lib(ctx, snap, r);
+	if (r > 0)
+		return merge_set(ctx, snap, wait, json);
 	r = snapmgr_merge_start(ctx, snap, &deferred);
 	if (r < 0)
 		return fail_lib(ctx, snap, r);

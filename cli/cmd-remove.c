@@ -9,11 +9,12 @@
 static void help(void)
 {
 	printf("Usage:\n"
-	       " snapctl remove [options] SNAP...\n"
+	       " snapctl remove [options] SNAP|SET...\n"
 	       "\n"
 	       "Remove snapshots made by snapctl. A COW file snapctl created is deleted;\n"
 	       "a COW device given with --cow is left as it is. The origin keeps working at\n"
-	       "/dev/mapper/NAME, unless --release removes it.\n"
+	       "/dev/mapper/NAME, unless --release removes it. A snapshot set's name removes\n"
+	       "every member of the set (refused, without --force, while one is open).\n"
 	       "\n"
 	       "Options:\n"
 	       "     --force    remove even when the snapshot is open: its users get I/O errors\n"
@@ -52,7 +53,13 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	if (optind >= argc)
 		return usage_error("remove", "no snapshot named");
 	for (int i = optind; i < argc; i++) {
-		int r = snapmgr_remove(ctx, argv[i], flags);
+		/* A set's name: every member goes (snapmgr_set_remove). */
+		int r = snapmgr_set_exists(ctx, argv[i]);
+
+		if (r > 0)
+			r = snapmgr_set_remove(ctx, argv[i], flags);
+		else if (r == 0)
+			r = snapmgr_remove(ctx, argv[i], flags);
 
 		if (r < 0)
 			rc = fail_lib(ctx, argv[i], r);

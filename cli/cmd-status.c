@@ -43,6 +43,8 @@ static void print_human(const struct snapmgr_snapshot *s, int batching)
 	printf("  state:          %s\n", snapmgr_state_to_string(snapmgr_snapshot_get_state(s)));
 	printf("  origin:         %s\n", (v = snapmgr_snapshot_get_origin(s)) ? v : "-");
 	printf("  origin device:  %s\n", (v = snapmgr_snapshot_get_origin_device(s)) ? v : "-");
+	if ((v = snapmgr_snapshot_get_set(s)))
+		printf("  set:            %s\n", v);
 	printf("  cow device:     %s\n", (v = snapmgr_snapshot_get_cow_device(s)) ? v : "-");
 	if ((v = snapmgr_snapshot_get_cow_file(s)))
 		printf("  cow file:       %s\n", v);

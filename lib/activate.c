@@ -240,6 +240,15 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 			break;
 		case SNAP_CREATING:
 		case SNAP_REMOVING:
+			/* A set's member is finished by the set's command. */
+			if (e->set) {
+				log_warning(ctx, "%s: member of set %s, which was being %s when it stopped; run the 'snapctl %s' of set %s again, or 'snapctl remove %s'",
+					    e->name, e->set,
+					    e->state == SNAP_CREATING ? "created" : "removed",
+					    e->state == SNAP_CREATING ? "create --set" : "remove",
+					    e->set, e->set);
+				break;
+			}
 			log_warning(ctx, "%s: was being %s when it stopped; run 'snapctl %s %s' again",
 				    e->name, e->state == SNAP_CREATING ? "created" : "removed",
 				    e->state == SNAP_CREATING ? "create" : "remove", e->name);

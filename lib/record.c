@@ -89,6 +89,7 @@ static void entry_clear(struct snap_entry *e)
 	free(e->cow_device);
 	free(e->cow_file);
 	free(e->merge_error);
+	free(e->set);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -268,7 +269,8 @@ static int get_bool(const struct where *w, json_object *o, const char *key,
 	return r;
 }
 
-static int parse_entry(struct where *w, json_object *o, struct snap_entry *e)
+static int parse_entry(struct where *w, json_object *o, int64_t version,
+		       struct snap_entry *e)
 {
 	_cleanup_free_ char *state = NULL;
 	int r;
@@ -287,6 +289,16 @@ static int parse_entry(struct where *w, json_object *o, struct snap_entry *e)
 	    (r = get_bool(w, o, "cow_file_created", &e->cow_file_created)) < 0 ||
 	    (r = get_string(w, o, "merge_error", true, &e->merge_error)) < 0)
 		return r;
+	if (version >= 2 &&
+	    ((r = get_string(w, o, "set", true, &e->set)) < 0 ||
+	     (r = get_bool(w, o, "set_wrapped_origin", &e->set_wrapped_origin)) < 0))
+		return r;
+	/* A version 1 record never had these: it was written by hand. */
+	if (version < 2 && (json_object_object_get_ex(o, "set", NULL) ||
+			    json_object_object_get_ex(o, "set_wrapped_origin", NULL)))
+		return bad(w, "\"set\" needs record version 2");
+	if (e->set_wrapped_origin && !e->set)
+		return bad(w, "\"set_wrapped_origin\" without \"set\"");
 	if (snap_state_from_string(state, &e->state) < 0)
 		return bad(w, "unknown state \"%s\"", state);
 	if (e->chunk_size < 512 || e->chunk_size % 512)
@@ -317,6 +329,7 @@ int record_parse(struct snapmgr_ctx *ctx, const char *path, const char *origin,
 	struct where w = { .ctx = ctx, .path = path };
 	enum json_tokener_error jerr;
 	json_object *v = NULL, *arr = NULL;
+	int64_t version;
 	size_t n;
 	int r;
 
@@ -339,9 +352,10 @@ int record_parse(struct snapmgr_ctx *ctx, const char *path, const char *origin,
 	r = get_value(&w, o, "version", json_type_int, false, &v);
 	if (r < 0)
 		return r;
-	if (json_object_get_int64(v) != RECORD_VERSION)
-		return bad(&w, "unknown version %" PRId64 " (this snapmgr reads version %d)",
-			   json_object_get_int64(v), RECORD_VERSION);
+	version = json_object_get_int64(v);
+	if (version < RECORD_VERSION_MIN || version > RECORD_VERSION)
+		return bad(&w, "unknown version %" PRId64 " (this snapmgr reads versions %d to %d)",
+			   version, RECORD_VERSION_MIN, RECORD_VERSION);
 
 	rec = calloc(1, sizeof(*rec));
 	if (!rec)
@@ -366,7 +380,7 @@ int record_parse(struct snapmgr_ctx *ctx, const char *path, const char *origin,
 	for (size_t i = 0; i < n; i++) {
 		snprintf(w.at, sizeof(w.at), "snapshot %zu: ", i + 1);
 		rec->n_snapshots = i + 1; /* so that free() sees what is set */
-		r = parse_entry(&w, json_object_array_get_idx(arr, i),
+		r = parse_entry(&w, json_object_array_get_idx(arr, i), version,
 				&rec->snapshots[i]);
 		if (r < 0)
 			return r;
@@ -445,6 +459,10 @@ static json_object *entry_to_json(const struct snap_entry *e)
 	}
 	if (e->merge_error)
 		json_object_object_add(o, "merge_error", json_object_new_string(e->merge_error));
+	if (e->set)
+		json_object_object_add(o, "set", json_object_new_string(e->set));
+	if (e->set_wrapped_origin)
+		json_object_object_add(o, "set_wrapped_origin", json_object_new_boolean(true));
 	return o;
 }
 
@@ -452,13 +470,18 @@ int record_format(const struct origin_record *rec, char **ret_text)
 {
 	_cleanup_(json_putp) json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array();
+	int version = RECORD_VERSION_MIN;
 	char *text;
 
+	/* The lowest version that holds it (see record.h). */
+	for (size_t i = 0; i < rec->n_snapshots; i++)
+		if (rec->snapshots[i].set)
+			version = 2;
 	if (!o || !arr) {
 		json_object_put(arr);
 		return -ENOMEM;
 	}
-	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
+	json_object_object_add(o, "version", json_object_new_int(version));
 	json_object_object_add(o, "name", json_object_new_string(rec->name));
 	json_object_object_add(o, "id", json_object_new_string(rec->id));
 	json_object_object_add(o, "device", json_object_new_string(rec->device));

@@ -17,8 +17,17 @@
 
 #include "libsnapmgr-private.h"
 
-/* The only version this code reads and writes. */
-#define RECORD_VERSION 1
+/*
+ * Versions: 1 is every record before snapshot sets; 2 adds an entry's set
+ * membership ("set", "set_wrapped_origin"). This code reads both, and
+ * writes the lowest version that holds the record: 1 while no entry
+ * belongs to a set, so a record without sets stays readable by a snapmgr
+ * from before sets (a downgrade); 2 as soon as one does, so that older
+ * snapmgr refuses it ("unknown version 2") rather than silently dropping
+ * the membership. A later change bumps to 3 the same way.
+ */
+#define RECORD_VERSION_MIN 1
+#define RECORD_VERSION 2
 
 /*
  * Where a snapshot is in its life. Every multi-step operation records the
@@ -52,6 +61,13 @@ struct snap_entry {
 	bool has_merge_usage;
 	uint64_t merge_start_used, merge_metadata; /* sectors */
 	char *merge_error;
+	/* Version 2: the snapshot set (lib/set.c) it belongs to, or NULL. */
+	char *set;
+	/*
+	 * The set's create wrapped this origin for it: undoing the set after
+	 * a failed pre-hook releases the origin too, so nothing is left.
+	 */
+	bool set_wrapped_origin;
 };
 
 struct origin_record {

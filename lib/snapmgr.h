@@ -223,6 +223,8 @@ const char *snapmgr_snapshot_get_origin_device(const struct snapmgr_snapshot *s)
 const char *snapmgr_snapshot_get_cow_device(const struct snapmgr_snapshot *s);
 /* The file behind a loop-device COW, else NULL. */
 const char *snapmgr_snapshot_get_cow_file(const struct snapmgr_snapshot *s);
+/* The snapshot set it belongs to (snapmgr_set_create()), or NULL. */
+const char *snapmgr_snapshot_get_set(const struct snapmgr_snapshot *s);
 uint64_t snapmgr_snapshot_get_chunk_size(const struct snapmgr_snapshot *s);
 int snapmgr_snapshot_get_open_count(const struct snapmgr_snapshot *s);
 /* False when the kernel reports no usage (invalid, overflowed). */
@@ -409,6 +411,57 @@ enum {
 	SNAPMGR_REMOVE_RELEASE = 1 << 2,
 };
 int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snapshot, unsigned flags);
+
+/*
+ * Snapshot sets (lib/set.c): one snapshot of each of several origins, all
+ * holding the same instant. Member i is named "SET-ORIGIN", ORIGIN being
+ * the name the origin has (or gets) under snapmgr: for a raw device path
+ * its origin_name, default the path's base name (/dev/loop0: "loop0"); for
+ * one of our origins (NAME or /dev/mapper/NAME): NAME. Every origin is
+ * suspended (which freezes a filesystem on it) before the first snapshot
+ * is loaded and resumed only after the last. pre_hook runs (sh -c, with
+ * SNAPMGR_SET and SNAPMGR_HOOK=pre|post in its environment) just before
+ * the suspend, post_hook just after the resume, each killed with its
+ * process group after hook_timeout seconds (0: 60), which counts as a
+ * failure. A hook must not call snapctl: the lock is held.
+ *
+ * Returns 0; -ECANCELED when the pre-hook failed (the set was undone:
+ * nothing is left of it, origins wrapped for it are released); -ECHILD
+ * when the set was created but the post-hook failed; other -errno as
+ * snapmgr_create(). Safe to run again after a crash at any step: the
+ * re-run completes the set (see snapctl(8), SETS), or
+ * snapmgr_set_remove() undoes it.
+ */
+struct snapmgr_set_member {
+	const char *origin;      /* as snapmgr_create_opts */
+	const char *origin_name;
+	const char *cow_device;
+	const char *cow_file;
+	uint64_t cow_size;
+	uint64_t chunk_size;
+};
+struct snapmgr_set_opts {
+	const char *name;
+	size_t n_members;
+	const struct snapmgr_set_member *members;
+	bool force;
+	const char *pre_hook, *post_hook; /* NULL: none */
+	unsigned hook_timeout;            /* seconds; 0: 60 */
+};
+int snapmgr_set_create(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *opts);
+/* 1 when some record lists a snapshot of set name, 0 when none does. */
+int snapmgr_set_exists(struct snapmgr_ctx *ctx, const char *name);
+/* The set's member snapshots, sorted (NULL-terminated; free each and it). */
+int snapmgr_set_members(struct snapmgr_ctx *ctx, const char *name, char ***ret_members);
+/* Removes every member (flags as snapmgr_remove()); -ENOENT: no such set. */
+int snapmgr_set_remove(struct snapmgr_ctx *ctx, const char *name, unsigned flags);
+/*
+ * Starts the merge of every member, or of none: -EBUSY (or the reason's
+ * errno) with the first member that cannot merge now, and why, when one
+ * cannot (open, invalid, inactive, its origin busy merging another).
+ * A set is never deferred member by member.
+ */
+int snapmgr_set_merge_start(struct snapmgr_ctx *ctx, const char *name);
 
 /*
  * Chunk size advice (lib/workload.c, lib/advise.c). A workload is the list

@@ -113,7 +113,7 @@ static int check_cow_device(struct snapmgr_ctx *ctx, const char *cow,
  * Finds or starts the record of the origin: from a raw device path (wrapped
  * on first use) or the name of an origin we manage.
  */
-static int origin_prepare(struct snapmgr_ctx *ctx,
+int origin_prepare(struct snapmgr_ctx *ctx,
 			  const struct snapmgr_create_opts *o,
 			  struct origin_record **ret_rec)
 {
@@ -224,7 +224,7 @@ static int origin_prepare(struct snapmgr_ctx *ctx,
 }
 
 /* A new entry in state creating, for a snapshot not yet in the record. */
-static int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
+int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
 		     dev_t origin_dev, struct origin_record *rec,
 		     struct snap_entry **ret)
 {
@@ -235,6 +235,9 @@ static int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *
 
 	if (record_find_origin_of(ctx, o->snapshot, &other) == 0)
 		return snapmgr_error(ctx, -EEXIST, "name is already taken");
+	/* remove and merge take set names too: one name, one meaning. */
+	if (set_name_taken(ctx, o->snapshot) > 0)
+		return snapmgr_error(ctx, -EEXIST, "name is taken by a snapshot set");
 	if (o->cow_device) {
 		r = check_cow_device(ctx, o->cow_device, origin_dev,
 				     o->chunk_size, o->force);
@@ -282,7 +285,7 @@ static int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *
 }
 
 /* Creates the entry's COW file if needed and attaches it to a loop device. */
-static int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry,
+int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry,
 			    int *fp)
 {
 	const char *file = entry->cow_file;
@@ -537,7 +540,7 @@ static int snapshot_unload(struct snapmgr_ctx *ctx, const char *origin,
 	return 0;
 }
 
-static int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
+int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 			 unsigned flags)
 {
 	_cleanup_free_ char *origin = NULL;

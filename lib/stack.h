@@ -39,3 +39,20 @@ int cow_release(struct snapmgr_ctx *ctx, const struct snap_entry *entry,
 /* The "snapshot" table arguments: NAME-real, the COW, P, chunk. */
 int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 		    const char *cow_dev, uint64_t chunk, char *buf, size_t size);
+
+/*
+ * lib/stack.c's steps of create and remove, shared with snapshot sets
+ * (lib/set.c).
+ */
+/* The record of o->origin: loaded, or new (not saved) for a raw device. */
+int origin_prepare(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
+		   struct origin_record **ret_rec);
+/* Checks o's COW and appends an entry in state creating (not saved). */
+int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
+	      dev_t origin_dev, struct origin_record *rec, struct snap_entry **ret);
+/* Creates the entry's COW file if needed and attaches it to a loop device. */
+int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry, int *fp);
+/* snapmgr_remove() with the lock held. */
+int remove_locked(struct snapmgr_ctx *ctx, const char *snap, unsigned flags);
+/* lib/set.c: 1 when name is a snapshot set's (so no snapshot may take it). */
+int set_name_taken(struct snapmgr_ctx *ctx, const char *name);

@@ -18,6 +18,11 @@
  * state (dm devices and tables, nothing suspended, loop devices, COW
  * files, records). One scenario takes the other way out of a half-made
  * snapshot, `snapctl remove`, which must leave no trace of it.
+ *
+ * Snapshot sets (lib/set.c) run the same matrix: create (raw disks, and a
+ * managed origin with a raw disk), create undone by remove SET, remove
+ * and merge of a set; then the hooks (a failing pre-hook leaves the host
+ * exactly as it was, a failing post-hook leaves the set) and the names.
  */
 #include <dirent.h>
 #include <ftw.h>
@@ -40,6 +45,7 @@
 
 #define DISK "/fake/disk"
 #define COWDISK "/fake/cow"
+#define DISK2 "/fake/disk2"
 #define MAX_N 60
 
 static char top[128], state_dir_path[160], run_dir[160], cows[160];
@@ -81,6 +87,45 @@ static int merge_start(struct snapmgr_ctx *ctx, const char *snap)
 
 	return snapmgr_merge_start(ctx, snap, &deferred);
 }
+
+/*
+ * A snapshot set "set1" of the origin named origin (a path: wrapped as
+ * "o") and of DISK2 (wrapped as "p"), both COWs files; with hooks that
+ * succeed, so that a hook's fork is part of every fault case.
+ */
+static int set_create_hooks_t(struct snapmgr_ctx *ctx, const char *origin,
+			      const char *pre, const char *post, unsigned timeout);
+static int set_create_hooks(struct snapmgr_ctx *ctx, const char *origin,
+			    const char *pre, const char *post)
+{
+	return set_create_hooks_t(ctx, origin, pre, post, 10);
+}
+
+static int set_create_hooks_t(struct snapmgr_ctx *ctx, const char *origin,
+			      const char *pre, const char *post, unsigned timeout)
+{
+	char cow1[256], cow2[256];
+	struct snapmgr_set_member m[2] = {
+		{ .origin = origin, .origin_name = strchr(origin, '/') ? "o" : NULL,
+		  .cow_file = cow1, .cow_size = 8 << 20, .chunk_size = 4096 },
+		{ .origin = DISK2, .origin_name = "p", .cow_file = cow2,
+		  .cow_size = 8 << 20, .chunk_size = 8192 },
+	};
+	struct snapmgr_set_opts o = {
+		.name = "set1", .n_members = 2, .members = m,
+		.pre_hook = pre, .post_hook = post, .hook_timeout = timeout,
+	};
+
+	snprintf(cow1, sizeof(cow1), "%s/set1-o.cow", cows);
+	snprintf(cow2, sizeof(cow2), "%s/set1-p.cow", cows);
+	return snapmgr_set_create(ctx, &o);
+}
+
+static int op_set_create(struct snapmgr_ctx *ctx) { return set_create_hooks(ctx, DISK, "true", "true"); }
+static int op_set_create_managed(struct snapmgr_ctx *ctx) { return set_create_hooks(ctx, "o", NULL, NULL); }
+static int op_set_remove(struct snapmgr_ctx *ctx) { return snapmgr_set_remove(ctx, "set1", 0); }
+static int op_set_remove_release(struct snapmgr_ctx *ctx) { return snapmgr_set_remove(ctx, "set1", SNAPMGR_REMOVE_RELEASE); }
+static int op_set_merge(struct snapmgr_ctx *ctx) { return snapmgr_set_merge_start(ctx, "set1"); }
 
 static int op_create_first(struct snapmgr_ctx *ctx) { return create_file(ctx, "s1", DISK); }
 static int op_create_second(struct snapmgr_ctx *ctx) { return create_device(ctx, "s2"); }
@@ -162,6 +207,13 @@ static void prep_reboot_pending(void)
 	run_here(op_merge_start, "merge s1 (deferred)");
 	fake_reboot();
 }
+static void prep_set(void) { run_here(op_set_create, "create --set set1"); }
+static void prep_set_merging(void)
+{
+	prep_set();
+	fake_state()->merge_remaining = 100;
+}
+
 static void prep_reboot_unwrapped(void)
 {
 	prep_one();
@@ -217,8 +269,9 @@ static char *describe(void)
 				fake_devnum_name(devnum, cow, sizeof(cow));
 			else if (e->cow_device)
 				snprintf(cow, sizeof(cow), "stale");
-			fprintf(f, "  snapshot %s %s chunk=%ju cow=%s file=%s%s merge=%ju/%ju%s%s\n",
-				e->name, snap_state_to_string(e->state), (uintmax_t)e->chunk_size,
+			fprintf(f, "  snapshot %s %s set=%s%s chunk=%ju cow=%s file=%s%s merge=%ju/%ju%s%s\n",
+				e->name, snap_state_to_string(e->state), e->set ? e->set : "-",
+				e->set_wrapped_origin ? " wrapped" : "", (uintmax_t)e->chunk_size,
 				cow, e->cow_file ? e->cow_file : "-",
 				e->cow_file_created ? " created" : "",
 				(uintmax_t)e->merge_start_used, (uintmax_t)e->merge_metadata,
@@ -263,6 +316,7 @@ static void fresh(const struct scenario *s)
 	assert_int_equal(mkdir(cows, 0755), 0);
 	assert_int_equal(fake_add_disk(DISK, makedev(8, 16), 64 << 20), 0);
 	assert_int_equal(fake_add_disk(COWDISK, makedev(8, 32), 16 << 20), 0);
+	assert_int_equal(fake_add_disk(DISK2, makedev(8, 48), 32 << 20), 0);
 	s->prepare();
 	fake_state()->steps = 0;
 }
@@ -315,7 +369,7 @@ static int run_child(const struct scenario *s, enum mode mode, int n)
 /* After "create, then remove instead": no trace of the snapshot is left. */
 static bool undone(const char *state)
 {
-	return !strstr(state, "dm s1 ") && !strstr(state, "loop ") &&
+	return !strstr(state, "dm s1 ") && !strstr(state, "dm set1-") && !strstr(state, "loop ") &&
 	       !strstr(state, "file ") && !strstr(state, "  snapshot ") &&
 	       !strstr(state, "SUSPENDED");
 }
@@ -389,7 +443,132 @@ static const struct scenario scenarios[] = {
 	{ "activate (merge finished meanwhile)", prep_reboot_merge_done, op_activate, 0, "finalise", NULL },
 	{ "activate (deferred merge)", prep_reboot_pending, op_activate, 0, "merge", NULL },
 	{ "activate (unwrapped origin)", prep_reboot_unwrapped, op_activate, 0, NULL, NULL },
+	{ "set create (two raw disks, COW files, hooks)", prep_none, op_set_create, 0, "create", NULL },
+	{ "set create (a managed origin and a raw disk)", prep_one, op_set_create_managed, 0, "create", NULL },
+	{ "set create, then remove the set instead", prep_none, op_set_create, 0, "create", op_set_remove },
+	{ "set remove", prep_set, op_set_remove, 0, "remove", NULL },
+	{ "set remove --release", prep_set, op_set_remove_release, 0, "remove", NULL },
+	{ "set merge", prep_set_merging, op_set_merge, 0, "merge", NULL },
 };
+
+/* --- snapshot sets: the hooks, and what a finished set looks like */
+
+static const struct scenario set_from_none = { "set hooks", prep_none, NULL, 0, NULL, NULL };
+static const struct scenario set_from_one = { "set hooks", prep_one, NULL, 0, NULL, NULL };
+
+/* In this process: r and the context's message. */
+static int set_here(const char *origin, const char *pre, const char *post, unsigned timeout,
+		    char *msg, size_t size)
+{
+	struct snapmgr_ctx *ctx = NULL;
+	int r;
+
+	assert_int_equal(snapmgr_new(&ctx), 0);
+	r = set_create_hooks_t(ctx, origin, pre, post, timeout);
+	snprintf(msg, size, "%s", snapmgr_get_error(ctx) ?: "");
+	snapmgr_unref(ctx);
+	return r;
+}
+
+static void expect_contains(const char *text, const char *want)
+{
+	if (!strstr(text, want))
+		fail_msg("[%s] does not contain [%s]", text, want);
+}
+
+/* A failing pre-hook: -ECANCELED, and the host is as before, exactly. */
+static void test_set_pre_hook_fails(void **unused)
+{
+	const struct scenario *starts[] = { &set_from_none, &set_from_one };
+	char msg[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(starts); i++) {
+		_cleanup_free_ char *before = NULL, *after = NULL;
+
+		fresh(starts[i]);
+		before = describe();
+		assert_int_equal(set_here(starts[i] == &set_from_one ? "o" : DISK,
+					  "exit 3", NULL, 10, msg, sizeof(msg)), -ECANCELED);
+		expect_contains(msg, "the pre-hook failed (exit status 3): exit 3; the set was not created, nothing is left of it");
+		after = describe();
+		assert_string_equal(before, after);
+		assert_null(strstr(after, "SUSPENDED"));
+	}
+	/* A hook that outlives its timeout is killed and counts as failed. */
+	{
+		_cleanup_free_ char *before = NULL, *after = NULL;
+		time_t t0 = time(NULL);
+
+		fresh(&set_from_none);
+		before = describe();
+		assert_int_equal(set_here(DISK, "sleep 30", NULL, 1, msg, sizeof(msg)), -ECANCELED);
+		expect_contains(msg, "the pre-hook timed out after 1 s (killed): sleep 30");
+		assert_true(time(NULL) - t0 < 10);
+		after = describe();
+		assert_string_equal(before, after);
+	}
+}
+
+/* A failing post-hook: -ECHILD, the set is made all the same. */
+static void test_set_post_hook_fails(void **unused)
+{
+	_cleanup_free_ char *clean = NULL, *after = NULL;
+	char msg[512];
+
+	fresh(&set_from_none);
+	/* The hooks see which set and which hook they are. */
+	assert_int_equal(set_here(DISK, "test \"$SNAPMGR_SET $SNAPMGR_HOOK\" = 'set1 pre'",
+				  "test \"$SNAPMGR_SET $SNAPMGR_HOOK\" = 'set1 post'", 10,
+				  msg, sizeof(msg)), 0);
+	clean = describe();
+	expect_contains(clean, "  snapshot set1-o active set=set1 wrapped");
+	expect_contains(clean, "  snapshot set1-p active set=set1 wrapped");
+	assert_null(strstr(clean, "SUSPENDED"));
+	/* The same command again: the set is there already. */
+	assert_int_equal(set_here(DISK, NULL, NULL, 10, msg, sizeof(msg)), -EEXIST);
+	expect_contains(msg, "snapshot set already exists");
+
+	fresh(&set_from_none);
+	assert_int_equal(set_here(DISK, NULL, "exit 4", 10, msg, sizeof(msg)), -ECHILD);
+	expect_contains(msg, "the set was created, but the post-hook failed (exit status 4): exit 4");
+	after = describe();
+	assert_string_equal(clean, after);
+}
+
+/* Names: a set and a snapshot never share one; a re-run names the same origins. */
+static void test_set_names(void **unused)
+{
+	struct snapmgr_ctx *ctx = NULL;
+	char **members = NULL;
+	char msg[512];
+
+	fresh(&set_from_one);
+	assert_int_equal(set_here("o", NULL, NULL, 10, msg, sizeof(msg)), 0);
+	assert_int_equal(snapmgr_new(&ctx), 0);
+	assert_int_equal(snapmgr_set_exists(ctx, "set1"), 1);
+	assert_int_equal(snapmgr_set_exists(ctx, "s1"), 0);
+	assert_int_equal(snapmgr_set_members(ctx, "set1", &members), 0);
+	assert_string_equal(members[0], "set1-o");
+	assert_string_equal(members[1], "set1-p");
+	assert_null(members[2]);
+	strv_free(members);
+	assert_int_equal(snapmgr_set_members(ctx, "nope", &members), -ENOENT);
+	assert_int_equal(create_file(ctx, "set1", "o"), -EEXIST);
+	expect_contains(snapmgr_get_error(ctx), "name is taken by a snapshot set");
+	{
+		struct snapmgr_set_member m = { .origin = "o", .cow_device = COWDISK, .chunk_size = 4096 };
+		struct snapmgr_set_opts o = { .name = "s1", .n_members = 1, .members = &m };
+
+		assert_int_equal(snapmgr_set_create(ctx, &o), -EEXIST);
+		expect_contains(snapmgr_get_error(ctx), "a snapshot is named so");
+		/* Same set, fewer origins: refused, the set stays whole. */
+		o.name = "set1";
+		assert_int_equal(snapmgr_set_create(ctx, &o), -EEXIST);
+		expect_contains(snapmgr_get_error(ctx),
+				"the set has a member set1-p (origin p) that this command does not name; run 'snapctl remove set1' to undo the set");
+	}
+	snapmgr_unref(ctx);
+}
 
 static int group_setup(void **state)
 {
@@ -413,7 +592,8 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[ELEMENTSOF(scenarios)];
+	struct CMUnitTest tests[ELEMENTSOF(scenarios) + 3];
+	size_t n = ELEMENTSOF(scenarios);
 
 	for (size_t i = 0; i < ELEMENTSOF(scenarios); i++)
 		tests[i] = (struct CMUnitTest){
@@ -421,5 +601,10 @@ int main(void)
 			.test_func = run_scenario,
 			.initial_state = (void *)&scenarios[i],
 		};
+	tests[n++] = (struct CMUnitTest){ .name = "set: a failing pre-hook changes nothing",
+					  .test_func = test_set_pre_hook_fails };
+	tests[n++] = (struct CMUnitTest){ .name = "set: a failing post-hook leaves the set",
+					  .test_func = test_set_post_hook_fails };
+	tests[n++] = (struct CMUnitTest){ .name = "set: names", .test_func = test_set_names };
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

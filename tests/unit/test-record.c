@@ -217,8 +217,16 @@ static void test_state_strings(void **ctxp)
 static const struct {
 	const char *what, *text, *message;
 } bad_records[] = {
-	{ "unknown version", "{\"version\":2," HEAD ",\"snapshots\":[]}",
-	  "unknown version 2 (this snapmgr reads version 1)" },
+	{ "unknown version", "{\"version\":3," HEAD ",\"snapshots\":[]}",
+	  "unknown version 3 (this snapmgr reads versions 1 to 2)" },
+	{ "version 0", "{\"version\":0," HEAD ",\"snapshots\":[]}",
+	  "unknown version 0 (this snapmgr reads versions 1 to 2)" },
+	{ "set in a version 1 record", "{\"version\":1," HEAD ",\"snapshots\":[{\"name\":\"s1\",\"id\":\"ab\",\"state\":\"active\",\"chunk_size\":4096,\"cow_device\":\"/dev/sdc\",\"set\":\"x\"}]}",
+	  "snapshot s1: \"set\" needs record version 2" },
+	{ "set not a string", "{\"version\":2," HEAD ",\"snapshots\":[{\"name\":\"s1\",\"id\":\"ab\",\"state\":\"active\",\"chunk_size\":4096,\"cow_device\":\"/dev/sdc\",\"set\":3}]}",
+	  "snapshot s1: \"set\" is not a string" },
+	{ "set_wrapped_origin without a set", "{\"version\":2," HEAD ",\"snapshots\":[{\"name\":\"s1\",\"id\":\"ab\",\"state\":\"active\",\"chunk_size\":4096,\"cow_device\":\"/dev/sdc\",\"set_wrapped_origin\":true}]}",
+	  "snapshot s1: \"set_wrapped_origin\" without \"set\"" },
 	{ "version missing", "{" HEAD ",\"snapshots\":[]}", "missing key \"version\"" },
 	{ "version a string", "{\"version\":\"1\"," HEAD ",\"snapshots\":[]}",
 	  "\"version\" is not an integer" },
@@ -293,6 +301,36 @@ static void test_malformed(void **ctxp)
 	}
 }
 
+/*
+ * Set membership (version 2): written only when an entry has a set, so a
+ * record without sets keeps version 1; a set survives a save and a load.
+ */
+static void test_set_version(void **ctxp)
+{
+	struct snapmgr_ctx *ctx = *ctxp;
+	_cleanup_record_ struct origin_record *rec = NULL, *back = NULL;
+	_cleanup_free_ char *v1 = NULL, *v2 = NULL;
+	struct snap_entry *e;
+
+	assert_int_equal(origin_record_new("o", "cd", "/dev/sdb", "8:16", 2048, &rec), 0);
+	assert_int_equal(record_add_snapshot(rec, &e), 0);
+	assert_int_equal(set_string(&e->name, "s1"), 0);
+	assert_int_equal(set_string(&e->id, "ab"), 0);
+	assert_int_equal(set_string(&e->cow_device, "/dev/sdc"), 0);
+	e->chunk_size = 4096;
+	assert_int_equal(record_format(rec, &v1), 0);
+	assert_non_null(strstr(v1, "\"version\":1"));
+	assert_null(strstr(v1, "\"set\""));
+
+	assert_int_equal(set_string(&e->set, "daily"), 0);
+	e->set_wrapped_origin = true;
+	assert_int_equal(record_format(rec, &v2), 0);
+	assert_non_null(strstr(v2, "\"version\":2"));
+	assert_int_equal(record_parse(ctx, "x", "o", v2, strlen(v2), &back), 0);
+	assert_string_equal(back->snapshots[0].set, "daily");
+	assert_true(back->snapshots[0].set_wrapped_origin);
+}
+
 /* A damaged record of one origin does not hide another's snapshots. */
 static void test_find_origin_skips_damaged(void **ctxp)
 {
@@ -316,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_no_record),
 		cmocka_unit_test(test_state_strings),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_set_version),
 		cmocka_unit_test(test_find_origin_skips_damaged),
 	};
 
