@@ -52,6 +52,14 @@ struct snap_entry {
 	bool has_merge_usage;
 	uint64_t merge_start_used, merge_metadata; /* sectors */
 	char *merge_error;
+	/*
+	 * When the snapshot was made (seconds since the epoch) and, when a
+	 * [schedule:NAME] of snapmgrd made it, NAME. Records written before
+	 * these keys existed load with created 0 and schedule NULL: made by
+	 * hand, so prune never removes them.
+	 */
+	int64_t created;
+	char *schedule;
 };
 
 struct origin_record {

@@ -411,6 +411,43 @@ enum {
 int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snapshot, unsigned flags);
 
 /*
+ * Schedules and retention (lib/prune.c). snapmgr_create_scheduled() is
+ * snapmgr_create() that also records, in the snapshot's record, that the
+ * [schedule:NAME] schedule made it (and every create records when). Only
+ * such snapshots are ever pruned: a snapshot made by hand is never touched,
+ * whatever its name.
+ */
+int snapmgr_create_scheduled(struct snapmgr_ctx *ctx,
+			     const struct snapmgr_create_opts *opts,
+			     const char *schedule);
+
+struct snapmgr_prune_opts {
+	const char *origin;   /* an origin's name */
+	const char *schedule; /* only this schedule's snapshots; NULL: any */
+	bool has_keep;        /* keep the newest keep snapshots */
+	unsigned int keep;
+	uint64_t older_than;  /* seconds: only older ones go; 0: any age */
+	bool dry_run;         /* remove nothing, just name them */
+};
+/*
+ * Removes, oldest first, the snapshots of origin that a schedule made and
+ * that the policy does not keep: beyond the has_keep newest, and (with
+ * older_than) older than that. At least one of the two must be given
+ * (-EINVAL). Snapshots being created, removed or merged are neither
+ * counted nor removed. ret_names (may be NULL): the names removed (or, with
+ * dry_run, that would be), oldest first, NULL-terminated; free each and the
+ * array. On failure the ones before the failing one are gone.
+ */
+int snapmgr_prune(struct snapmgr_ctx *ctx, const struct snapmgr_prune_opts *opts,
+		  char ***ret_names);
+/*
+ * Durations: a decimal number with an optional unit, s (the default), min,
+ * h, d or w: "90", "10s", "5min", "1h", "7d". Blanks, signs, fractions and
+ * other units are refused (-EINVAL); overflow gives -ERANGE.
+ */
+int snapmgr_parse_duration(const char *s, uint64_t *ret_seconds);
+
+/*
  * Chunk size advice (lib/workload.c, lib/advise.c). A workload is the list
  * of writes (byte offset, byte length) seen on a device, from a blkparse
  * text trace, from the kernel's block_bio_queue trace events, from
