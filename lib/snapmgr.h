@@ -448,6 +448,32 @@ int snapmgr_prune(struct snapmgr_ctx *ctx, const struct snapmgr_prune_opts *opts
 int snapmgr_parse_duration(const char *s, uint64_t *ret_seconds);
 
 /*
+ * [schedule:NAME] sections of snapmgrd.conf(5), in the order first read;
+ * a schedule belongs to its configuration (valid while it is referenced).
+ * Loading refuses a schedule without origin, cow_dir, cow_size, interval
+ * and keep or keep_for.
+ */
+struct snapmgr_schedule;
+size_t snapmgr_config_get_schedule_count(const struct snapmgr_config *config);
+/* NULL past the end. */
+const struct snapmgr_schedule *
+snapmgr_config_get_schedule(const struct snapmgr_config *config, size_t index);
+const char *snapmgr_schedule_get_name(const struct snapmgr_schedule *s);
+const char *snapmgr_schedule_get_origin(const struct snapmgr_schedule *s);
+const char *snapmgr_schedule_get_cow_dir(const struct snapmgr_schedule *s);
+uint64_t snapmgr_schedule_get_cow_size(const struct snapmgr_schedule *s);
+/* Seconds. */
+uint64_t snapmgr_schedule_get_interval(const struct snapmgr_schedule *s);
+/* -ENODATA when only keep_for is set. */
+int snapmgr_schedule_get_keep(const struct snapmgr_schedule *s,
+			      unsigned int *ret_keep);
+/* Seconds; 0 when unset. */
+uint64_t snapmgr_schedule_get_keep_for(const struct snapmgr_schedule *s);
+/* Shell commands, NULL when unset. */
+const char *snapmgr_schedule_get_pre_hook(const struct snapmgr_schedule *s);
+const char *snapmgr_schedule_get_post_hook(const struct snapmgr_schedule *s);
+
+/*
  * Chunk size advice (lib/workload.c, lib/advise.c). A workload is the list
  * of writes (byte offset, byte length) seen on a device, from a blkparse
  * text trace, from the kernel's block_bio_queue trace events, from

@@ -264,6 +264,83 @@ static void test_prune_end_to_end(void **state)
 	}
 }
 
+/* --- [schedule:NAME] in snapmgrd.conf */
+
+static int load_conf(const char *text, struct snapmgr_config **ret, char **msg)
+{
+	char dir[] = "/tmp/test-prune-conf.XXXXXX", path[64], cmd[96];
+	struct snapmgr_ctx *ctx = NULL;
+	FILE *f;
+	int r;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/snapmgrd.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(snapmgr_new(&ctx), 0);
+	*msg = NULL;
+	r = snapmgr_config_load(ctx, dir, ret, msg);
+	snapmgr_unref(ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	return r;
+}
+
+static void test_schedule_config(void **state)
+{
+	struct snapmgr_config *c = NULL;
+	const struct snapmgr_schedule *s;
+	unsigned int keep = 0;
+	char *msg = NULL;
+
+	assert_int_equal(load_conf("[schedule:often]\norigin = o\ncow_dir = /var/cows\n"
+				   "cow_size = 64M\ninterval = 10s\nkeep = 3\n"
+				   "pre_hook = /bin/false\n"
+				   "[schedule:daily]\norigin = p\ncow_dir = /c\ncow_size = 1G\n"
+				   "interval = 1d\nkeep_for = 7d\n", &c, &msg), 0);
+	assert_int_equal(snapmgr_config_get_schedule_count(c), 2);
+	s = snapmgr_config_get_schedule(c, 0);
+	assert_string_equal(snapmgr_schedule_get_name(s), "often");
+	assert_string_equal(snapmgr_schedule_get_origin(s), "o");
+	assert_string_equal(snapmgr_schedule_get_cow_dir(s), "/var/cows");
+	assert_int_equal(snapmgr_schedule_get_cow_size(s), 64 << 20);
+	assert_int_equal(snapmgr_schedule_get_interval(s), 10);
+	assert_int_equal(snapmgr_schedule_get_keep(s, &keep), 0);
+	assert_int_equal(keep, 3);
+	assert_int_equal(snapmgr_schedule_get_keep_for(s), 0);
+	assert_string_equal(snapmgr_schedule_get_pre_hook(s), "/bin/false");
+	assert_null(snapmgr_schedule_get_post_hook(s));
+	s = snapmgr_config_get_schedule(c, 1);
+	assert_int_equal(snapmgr_schedule_get_interval(s), 86400);
+	assert_int_equal(snapmgr_schedule_get_keep(s, &keep), -ENODATA);
+	assert_int_equal(snapmgr_schedule_get_keep_for(s), 7 * 86400);
+	assert_null(snapmgr_config_get_schedule(c, 2));
+	snapmgr_config_unref(c);
+
+	/* Refusals name the line (or the section) and the reason. */
+	assert_int_equal(load_conf("[schedule:x]\norigin = o\ncow_dir = /c\ncow_size = 1M\n"
+				   "interval = 10s\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "snapmgrd.conf:1: [schedule:x] has no keep or keep_for"));
+	free(msg);
+	assert_int_equal(load_conf("[schedule:x]\ninterval = 5m\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, ":2: interval: '5m' is not a duration"));
+	free(msg);
+	assert_int_equal(load_conf("[schedule:x]\ncow_dir = rel\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "cow_dir: 'rel' is not an absolute path"));
+	free(msg);
+	assert_int_equal(load_conf("[schedule:a/b]\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "schedule name 'a/b' is not"));
+	free(msg);
+	assert_int_equal(load_conf("[schedule:x]\nkeep = 0\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "keep: '0' is not a number of snapshots"));
+	free(msg);
+	assert_int_equal(load_conf("[schedule:x]\nwhen = now\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "unknown key 'when' in [schedule:x]"));
+	free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_record_keys),
 		cmocka_unit_test(test_prune_end_to_end),
+		cmocka_unit_test(test_schedule_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
