@@ -24,6 +24,7 @@ static const struct cmd *const commands[] = {
 	&cmd_import_diff,
 	&cmd_mount,
 	&cmd_umount,
+	&cmd_prune,
 	NULL,
 };
 

@@ -28,6 +28,7 @@ extern const struct cmd cmd_advise;
 extern const struct cmd cmd_check;
 extern const struct cmd cmd_changes, cmd_export, cmd_import_diff;
 extern const struct cmd cmd_mount, cmd_umount;
+extern const struct cmd cmd_prune;
 
 /* Progress of export and import-diff (progress.c). */
 struct snapmgr_transfer_stats;

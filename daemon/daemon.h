@@ -15,6 +15,7 @@
  *   requests.c     answers on the status socket
  *   listen.c       making (or inheriting) the status socket
  *   prometheus.c   the metrics page
+ *   schedule.c     [schedule:NAME]: timed snapshots and their pruning
  *   snapmgrd.c     options, configuration, signals, main loop
  */
 #pragma once
@@ -24,6 +25,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <syslog.h>
 #include <systemd/sd-event.h>
@@ -114,6 +116,9 @@ struct daemon {
 		invalidations, merges_finalised;
 	/* dm wake-ups handled, and snapshots read for their own event alone */
 	uint64_t dm_events, event_reads;
+	/* schedule.c's, one per [schedule:NAME] */
+	struct sched **schedules;
+	size_t n_schedules;
 };
 
 /* True the first time a condition is raised, false until it is cleared. */
@@ -210,6 +215,14 @@ json_object *handle_request(void *userdata, const struct request *req);
 
 /* listen.c: the status socket, inherited or made (then d->socket_path). */
 int open_socket(struct daemon *d, int *ret_fd);
+
+/* schedule.c: timers per the configuration's schedules (start, reload). */
+void schedules_apply(struct daemon *d);
+void schedules_free(struct daemon *d);
+/* The status reply's "schedules" array. */
+json_object *schedules_json(const struct daemon *d);
+void schedules_metrics(const struct daemon *d, FILE *f,
+		       void (*label)(FILE *f, const char *value));
 
 /* prometheus.c: starts, stops or moves the listener per listen_metrics. */
 void apply_metrics(struct daemon *d);

@@ -112,6 +112,7 @@ static void render_metrics(void *userdata, FILE *f)
 	metric_value(f, "snapmgr_event_reads_total", "counter",
 		     "Snapshots read for their own dm event, without a rescan.",
 		     d->event_reads);
+	schedules_metrics(d, f, metrics_label);
 }
 
 void apply_metrics(struct daemon *d)

@@ -64,6 +64,7 @@ json_object *handle_request(void *userdata, const struct request *req)
 	json_object_object_add(info, "alerts", json_object_new_uint64(d->alerts_total));
 	json_object_object_add(info, "merges_finalised", json_object_new_uint64(d->merges_finalised));
 	json_object_object_add(reply, "daemon", info);
+	json_object_object_add(reply, "schedules", schedules_json(d));
 	json_object_object_add(reply, "snapshots", arr);
 	return reply;
 }

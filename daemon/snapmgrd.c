@@ -56,6 +56,7 @@ static int load_config(struct daemon *d, bool initial)
 	}
 	if (!initial) {
 		apply_metrics(d);
+		schedules_apply(d);
 		log_d(d, LOG_NOTICE, "configuration reloaded from %s",
 		      d->config_dir ? d->config_dir : SNAPMGR_CONF_DIR);
 		for (size_t i = 0; i < d->n_snaps; i++)
@@ -224,6 +225,7 @@ int main(int argc, char *argv[])
 	r = rescan(&d);
 	if (r < 0)
 		goto out;
+	schedules_apply(&d);
 	log_d(&d, LOG_INFO, "started: watching %zu snapshots, socket %s",
 	      d.n_snaps, d.socket_path ? d.socket_path : "(inherited)");
 	sd_notify(0, "READY=1");
@@ -234,6 +236,7 @@ out:
 	d.server = server_free(d.server);
 	d.metrics = metrics_stop(d.metrics);
 	free(d.metrics_addr);
+	schedules_free(&d);
 	watchlist_free(&d);
 	sd_event_source_disable_unref(d.dm_src);
 	if (d.dm_fd >= 0)

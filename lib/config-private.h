@@ -54,6 +54,20 @@ struct config_section {
 	struct policy_values values;
 };
 
+/* One [schedule:NAME]: keys merged over every file, checked after the last. */
+struct snapmgr_schedule {
+	char *name;
+	char *origin;
+	char *cow_dir;
+	uint64_t cow_size;   /* bytes */
+	uint64_t interval;   /* seconds */
+	bool has_keep;
+	unsigned int keep;
+	uint64_t keep_for;   /* seconds; 0: no age limit */
+	char *pre_hook, *post_hook;
+	char *where;         /* "FILE:LINE" of its first header, for messages */
+};
+
 struct snapmgr_config {
 	int refcount;
 	struct snapmgr_ctx *ctx;
@@ -69,6 +83,9 @@ struct snapmgr_config {
 	/* In the order read: main file, then drop-ins in lexical order. */
 	struct config_section *sections;
 	size_t n_sections;
+
+	struct snapmgr_schedule *schedules;
+	size_t n_schedules;
 };
 
 void policy_values_done(struct policy_values *v);

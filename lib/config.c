@@ -101,6 +101,7 @@ enum section_kind {
 	SECTION_DAEMON,
 	SECTION_DEFAULTS,
 	SECTION_SNAPSHOT,
+	SECTION_SCHEDULE,
 };
 
 static enum section_kind section_kind(const char *name, const char **ret_glob)
@@ -118,6 +119,11 @@ static enum section_kind section_kind(const char *name, const char **ret_glob)
 		if (ret_glob)
 			*ret_glob = glob + 1;
 		return SECTION_SNAPSHOT;
+	}
+	if (glob && glob - name == 8 && strncmp(name, "schedule", 8) == 0) {
+		if (ret_glob)
+			*ret_glob = glob + 1;
+		return SECTION_SCHEDULE;
 	}
 	return SECTION_UNKNOWN;
 }
@@ -169,6 +175,8 @@ static const char *find_chars_or_comment(const char *s, const char *chars)
 }
 
 /* What inih will make of a line (leading blanks stripped), checked first. */
+static void schedule_header(struct parser *p, const char *name);
+
 static void check_line(struct parser *p, const char *s)
 {
 	const char *end;
@@ -203,13 +211,16 @@ static void check_line(struct parser *p, const char *s)
 			return;
 		case SECTION_UNKNOWN:
 			parse_error(p,
-				    "unknown section '[%s]' (expected [daemon], [defaults] or [snapshot:PATTERN])",
+				    "unknown section '[%s]' (expected [daemon], [defaults], [snapshot:PATTERN] or [schedule:NAME])",
 				    name);
 			return;
 		case SECTION_SNAPSHOT:
 			if (streq(name, "snapshot:"))
 				parse_error(p,
 					    "'[snapshot:]' needs a pattern, e.g. [snapshot:vg0-*]");
+			return;
+		case SECTION_SCHEDULE:
+			schedule_header(p, name + 9);
 			return;
 		default:
 			return;
@@ -687,6 +698,138 @@ static int check_duplicate(struct parser *p, const char *section,
 	return 1;
 }
 
+/* --- [schedule:NAME] */
+
+/*
+ * NAME goes into snapshot names (NAME-YYYYmmddTHHMMSS), so it is a dm
+ * name's characters and short enough to leave room for the timestamp.
+ */
+#define SCHEDULE_NAME_MAX (SNAPMGR_NAME_MAX - 16)
+
+static struct snapmgr_schedule *schedule_find(struct snapmgr_config *c,
+					      const char *name)
+{
+	for (size_t i = 0; i < c->n_schedules; i++)
+		if (streq(c->schedules[i].name, name))
+			return &c->schedules[i];
+	return NULL;
+}
+
+static void schedule_header(struct parser *p, const char *name)
+{
+	struct snapmgr_config *c = p->config;
+	struct snapmgr_schedule *v;
+
+	if (!*name) {
+		parse_error(p, "'[schedule:]' needs a name, e.g. [schedule:hourly]");
+		return;
+	}
+	if (strlen(name) > SCHEDULE_NAME_MAX ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(name) ||
+	    name[0] == '.' || name[0] == '-') {
+		parse_error(p,
+			    "schedule name '%s' is not 1 to %d letters, digits, '_', '.' or '-' (not first)",
+			    name, SCHEDULE_NAME_MAX);
+		return;
+	}
+	if (schedule_find(c, name))
+		return; /* a later file adds to it, key by key */
+	v = reallocarray(c->schedules, c->n_schedules + 1, sizeof(*v));
+	if (!v) {
+		parse_oom(p);
+		return;
+	}
+	c->schedules = v;
+	v = &c->schedules[c->n_schedules];
+	*v = (struct snapmgr_schedule){ 0 };
+	if (!(v->name = strdup(name)) ||
+	    asprintf(&v->where, "%s:%u", p->path, p->line) < 0) {
+		v->where = NULL;
+		free(v->name);
+		parse_oom(p);
+		return;
+	}
+	c->n_schedules++;
+}
+
+static int parse_duration_key(struct parser *p, const char *key,
+			      const char *value, uint64_t *ret)
+{
+	uint64_t s;
+
+	if (snapmgr_parse_duration(value, &s) < 0 || s == 0 || s > UINT32_MAX)
+		return parse_error(p,
+				   "%s: '%s' is not a duration like 30, 10s, 5min, 1h or 1d",
+				   key, value);
+	*ret = s;
+	return 1;
+}
+
+static int parse_schedule_key(struct parser *p, const char *name,
+			      const char *key, const char *value)
+{
+	struct snapmgr_schedule *s = schedule_find(p->config, name);
+
+	if (!s)
+		return 0; /* its header was refused, and reported */
+	if (streq(key, "origin")) {
+		if (!*value)
+			return parse_error(p, "origin: empty");
+		return set_string(p, &s->origin, value);
+	}
+	if (streq(key, "cow_dir")) {
+		if (value[0] != '/')
+			return parse_error(p, "cow_dir: '%s' is not an absolute path",
+					   value);
+		return set_string(p, &s->cow_dir, value);
+	}
+	if (streq(key, "cow_size"))
+		return parse_cow_size(p, key, value, &s->cow_size);
+	if (streq(key, "interval"))
+		return parse_duration_key(p, key, value, &s->interval);
+	if (streq(key, "keep_for"))
+		return parse_duration_key(p, key, value, &s->keep_for);
+	if (streq(key, "keep")) {
+		unsigned int n;
+
+		if (parse_percent(value, 1, 100000, false, &n) < 0)
+			return parse_error(p,
+					   "keep: '%s' is not a number of snapshots between 1 and 100000",
+					   value);
+		s->has_keep = true;
+		s->keep = n;
+		return 1;
+	}
+	if (streq(key, "pre_hook"))
+		return set_string(p, &s->pre_hook, *value ? value : NULL);
+	if (streq(key, "post_hook"))
+		return set_string(p, &s->post_hook, *value ? value : NULL);
+	return parse_error(p, "unknown key '%s' in [schedule:%s]", key, name);
+}
+
+_printf_(2, 3) static int set_message(char **message, const char *format, ...);
+
+/* After the last file: each schedule has what it needs to run. */
+static int schedules_check(struct snapmgr_config *c, char **ret_message)
+{
+	for (size_t i = 0; i < c->n_schedules; i++) {
+		const struct snapmgr_schedule *s = &c->schedules[i];
+		const char *missing = !s->origin ? "origin" :
+				      !s->cow_dir ? "cow_dir" :
+				      !s->cow_size ? "cow_size" :
+				      !s->interval ? "interval" :
+				      !s->has_keep && !s->keep_for ? "keep or keep_for" : NULL;
+
+		if (missing) {
+			if (ret_message)
+				set_message(ret_message, "%s: [schedule:%s] has no %s",
+					    s->where, s->name, missing);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int handle_key(void *user, const char *section, const char *key,
 		      const char *value)
 {
@@ -715,6 +858,8 @@ static int handle_key(void *user, const char *section, const char *key,
 
 	if (kind == SECTION_DAEMON)
 		return parse_daemon_key(p, key, value);
+	if (kind == SECTION_SCHEDULE)
+		return parse_schedule_key(p, glob, key, value);
 
 	s = current_section(p, section, kind == SECTION_SNAPSHOT ? glob : NULL);
 	if (!s)
@@ -967,6 +1112,8 @@ _public_ int snapmgr_config_load(struct snapmgr_ctx *ctx, const char *dir,
 	r = config_new(ctx, &config);
 	if (r >= 0)
 		r = config_read(config, top, &message);
+	if (r >= 0)
+		r = schedules_check(config, &message);
 	if (r < 0) {
 		snapmgr_config_unref(config);
 		if (r == -ENOMEM && !message)
@@ -999,6 +1146,17 @@ snapmgr_config_unref(struct snapmgr_config *config)
 		policy_values_done(&config->sections[i].values);
 	}
 	free(config->sections);
+	for (size_t i = 0; i < config->n_schedules; i++) {
+		struct snapmgr_schedule *s = &config->schedules[i];
+
+		free(s->name);
+		free(s->origin);
+		free(s->cow_dir);
+		free(s->pre_hook);
+		free(s->post_hook);
+		free(s->where);
+	}
+	free(config->schedules);
 	free(config->listen_metrics);
 	free(config->metrics_host);
 	free(config->socket_path);
@@ -1047,4 +1205,67 @@ snapmgr_config_get_alert_timeout(const struct snapmgr_config *config)
 _public_ int snapmgr_config_get_log_level(const struct snapmgr_config *config)
 {
 	return config ? config->log_level : DEFAULT_LOG_LEVEL;
+}
+
+_public_ size_t
+snapmgr_config_get_schedule_count(const struct snapmgr_config *config)
+{
+	return config ? config->n_schedules : 0;
+}
+
+_public_ const struct snapmgr_schedule *
+snapmgr_config_get_schedule(const struct snapmgr_config *config, size_t index)
+{
+	return config && index < config->n_schedules ? &config->schedules[index] : NULL;
+}
+
+_public_ const char *snapmgr_schedule_get_name(const struct snapmgr_schedule *s)
+{
+	return s ? s->name : NULL;
+}
+
+_public_ const char *snapmgr_schedule_get_origin(const struct snapmgr_schedule *s)
+{
+	return s ? s->origin : NULL;
+}
+
+_public_ const char *snapmgr_schedule_get_cow_dir(const struct snapmgr_schedule *s)
+{
+	return s ? s->cow_dir : NULL;
+}
+
+_public_ uint64_t snapmgr_schedule_get_cow_size(const struct snapmgr_schedule *s)
+{
+	return s ? s->cow_size : 0;
+}
+
+_public_ uint64_t snapmgr_schedule_get_interval(const struct snapmgr_schedule *s)
+{
+	return s ? s->interval : 0;
+}
+
+_public_ int snapmgr_schedule_get_keep(const struct snapmgr_schedule *s,
+				       unsigned int *ret_keep)
+{
+	if (!s || !ret_keep)
+		return -EINVAL;
+	if (!s->has_keep)
+		return -ENODATA;
+	*ret_keep = s->keep;
+	return 0;
+}
+
+_public_ uint64_t snapmgr_schedule_get_keep_for(const struct snapmgr_schedule *s)
+{
+	return s ? s->keep_for : 0;
+}
+
+_public_ const char *snapmgr_schedule_get_pre_hook(const struct snapmgr_schedule *s)
+{
+	return s ? s->pre_hook : NULL;
+}
+
+_public_ const char *snapmgr_schedule_get_post_hook(const struct snapmgr_schedule *s)
+{
+	return s ? s->post_hook : NULL;
 }

@@ -90,6 +90,7 @@ static void entry_clear(struct snap_entry *e)
 	free(e->cow_file);
 	free(e->merge_error);
 	free(e->set);
+	free(e->schedule);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -273,6 +274,7 @@ static int parse_entry(struct where *w, json_object *o, int64_t version,
 		       struct snap_entry *e)
 {
 	_cleanup_free_ char *state = NULL;
+	uint64_t created = 0;
 	int r;
 
 	if (!json_object_is_type(o, json_type_object))
@@ -287,7 +289,9 @@ static int parse_entry(struct where *w, json_object *o, int64_t version,
 	    (r = get_string(w, o, "cow_device", true, &e->cow_device)) < 0 ||
 	    (r = get_string(w, o, "cow_file", true, &e->cow_file)) < 0 ||
 	    (r = get_bool(w, o, "cow_file_created", &e->cow_file_created)) < 0 ||
-	    (r = get_string(w, o, "merge_error", true, &e->merge_error)) < 0)
+	    (r = get_string(w, o, "merge_error", true, &e->merge_error)) < 0 ||
+	    (r = get_u64(w, o, "created", true, &created)) < 0 ||
+	    (r = get_string(w, o, "schedule", true, &e->schedule)) < 0)
 		return r;
 	if (version >= 2 &&
 	    ((r = get_string(w, o, "set", true, &e->set)) < 0 ||
@@ -299,6 +303,9 @@ static int parse_entry(struct where *w, json_object *o, int64_t version,
 		return bad(w, "\"set\" needs record version 2");
 	if (e->set_wrapped_origin && !e->set)
 		return bad(w, "\"set_wrapped_origin\" without \"set\"");
+	if (created > INT64_MAX)
+		return bad(w, "\"created\" is out of range");
+	e->created = (int64_t)created;
 	if (snap_state_from_string(state, &e->state) < 0)
 		return bad(w, "unknown state \"%s\"", state);
 	if (e->chunk_size < 512 || e->chunk_size % 512)
@@ -463,6 +470,11 @@ static json_object *entry_to_json(const struct snap_entry *e)
 		json_object_object_add(o, "set", json_object_new_string(e->set));
 	if (e->set_wrapped_origin)
 		json_object_object_add(o, "set_wrapped_origin", json_object_new_boolean(true));
+	/* Optional keys: records without them still mean what they meant. */
+	if (e->created > 0)
+		json_object_object_add(o, "created", json_object_new_int64(e->created));
+	if (e->schedule)
+		json_object_object_add(o, "schedule", json_object_new_string(e->schedule));
 	return o;
 }
 

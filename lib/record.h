@@ -68,6 +68,14 @@ struct snap_entry {
 	 * a failed pre-hook releases the origin too, so nothing is left.
 	 */
 	bool set_wrapped_origin;
+	/*
+	 * When the snapshot was made (seconds since the epoch) and, when a
+	 * [schedule:NAME] of snapmgrd made it, NAME. Records written before
+	 * these keys existed load with created 0 and schedule NULL: made by
+	 * hand, so prune never removes them.
+	 */
+	int64_t created;
+	char *schedule;
 };
 
 struct origin_record {

@@ -351,7 +351,7 @@ static int set_prepare(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o
 			co.chunk_size = m->chunk_size;
 			co.force = o->force;
 			(void)parse_devnum(mb[i].rec->devnum, &origin_dev);
-			r = entry_new(ctx, &co, origin_dev, mb[i].rec, &e);
+			r = entry_new(ctx, &co, NULL, origin_dev, mb[i].rec, &e);
 			if (r < 0)
 				return member_error(ctx, mb[i].name, r);
 			if (set_string(&e->set, o->name) < 0)

@@ -464,6 +464,69 @@ int snapmgr_set_remove(struct snapmgr_ctx *ctx, const char *name, unsigned flags
 int snapmgr_set_merge_start(struct snapmgr_ctx *ctx, const char *name);
 
 /*
+ * Schedules and retention (lib/prune.c). snapmgr_create_scheduled() is
+ * snapmgr_create() that also records, in the snapshot's record, that the
+ * [schedule:NAME] schedule made it (and every create records when). Only
+ * such snapshots are ever pruned: a snapshot made by hand is never touched,
+ * whatever its name.
+ */
+int snapmgr_create_scheduled(struct snapmgr_ctx *ctx,
+			     const struct snapmgr_create_opts *opts,
+			     const char *schedule);
+
+struct snapmgr_prune_opts {
+	const char *origin;   /* an origin's name */
+	const char *schedule; /* only this schedule's snapshots; NULL: any */
+	bool has_keep;        /* keep the newest keep snapshots */
+	unsigned int keep;
+	uint64_t older_than;  /* seconds: only older ones go; 0: any age */
+	bool dry_run;         /* remove nothing, just name them */
+};
+/*
+ * Removes, oldest first, the snapshots of origin that a schedule made and
+ * that the policy does not keep: beyond the has_keep newest, and (with
+ * older_than) older than that. At least one of the two must be given
+ * (-EINVAL). Snapshots being created, removed or merged are neither
+ * counted nor removed. ret_names (may be NULL): the names removed (or, with
+ * dry_run, that would be), oldest first, NULL-terminated; free each and the
+ * array. On failure the ones before the failing one are gone.
+ */
+int snapmgr_prune(struct snapmgr_ctx *ctx, const struct snapmgr_prune_opts *opts,
+		  char ***ret_names);
+/*
+ * Durations: a decimal number with an optional unit, s (the default), min,
+ * h, d or w: "90", "10s", "5min", "1h", "7d". Blanks, signs, fractions and
+ * other units are refused (-EINVAL); overflow gives -ERANGE.
+ */
+int snapmgr_parse_duration(const char *s, uint64_t *ret_seconds);
+
+/*
+ * [schedule:NAME] sections of snapmgrd.conf(5), in the order first read;
+ * a schedule belongs to its configuration (valid while it is referenced).
+ * Loading refuses a schedule without origin, cow_dir, cow_size, interval
+ * and keep or keep_for.
+ */
+struct snapmgr_schedule;
+size_t snapmgr_config_get_schedule_count(const struct snapmgr_config *config);
+/* NULL past the end. */
+const struct snapmgr_schedule *
+snapmgr_config_get_schedule(const struct snapmgr_config *config, size_t index);
+const char *snapmgr_schedule_get_name(const struct snapmgr_schedule *s);
+const char *snapmgr_schedule_get_origin(const struct snapmgr_schedule *s);
+const char *snapmgr_schedule_get_cow_dir(const struct snapmgr_schedule *s);
+uint64_t snapmgr_schedule_get_cow_size(const struct snapmgr_schedule *s);
+/* Seconds. */
+uint64_t snapmgr_schedule_get_interval(const struct snapmgr_schedule *s);
+/* -ENODATA when only keep_for is set. */
+int snapmgr_schedule_get_keep(const struct snapmgr_schedule *s,
+			      unsigned int *ret_keep);
+/* Seconds; 0 when unset. */
+uint64_t snapmgr_schedule_get_keep_for(const struct snapmgr_schedule *s);
+/* Shell commands, NULL when unset. */
+const char *snapmgr_schedule_get_pre_hook(const struct snapmgr_schedule *s);
+const char *snapmgr_schedule_get_post_hook(const struct snapmgr_schedule *s);
+
+/*
  * Chunk size advice (lib/workload.c, lib/advise.c). A workload is the list
  * of writes (byte offset, byte length) seen on a device, from a blkparse
  * text trace, from the kernel's block_bio_queue trace events, from

@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blockdev.h"
@@ -225,8 +226,8 @@ int origin_prepare(struct snapmgr_ctx *ctx,
 
 /* A new entry in state creating, for a snapshot not yet in the record. */
 int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
-		     dev_t origin_dev, struct origin_record *rec,
-		     struct snap_entry **ret)
+	      const char *schedule, dev_t origin_dev, struct origin_record *rec,
+	      struct snap_entry **ret)
 {
 	_cleanup_free_ char *other = NULL, *abs = NULL;
 	struct snap_entry *entry;
@@ -277,8 +278,11 @@ int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
 	entry->cow_file = TAKE_PTR(abs);
 	entry->cow_file_created = !!entry->cow_file;
 	entry->cow_size = entry->cow_file ? o->cow_size : 0;
+	/* Saved with the first record write: prune's facts survive a crash. */
+	entry->created = (int64_t)time(NULL);
 	if (set_string(&entry->name, o->snapshot) < 0 || set_string(&entry->id, id) < 0 ||
-	    set_string(&entry->cow_device, o->cow_device) < 0)
+	    set_string(&entry->cow_device, o->cow_device) < 0 ||
+	    set_string(&entry->schedule, schedule) < 0)
 		return -ENOMEM;
 	*ret = entry;
 	return 0;
@@ -342,7 +346,8 @@ static int snapshot_load(struct snapmgr_ctx *ctx, const struct origin_record *re
 }
 
 static int create_locked(struct snapmgr_ctx *ctx,
-			 const struct snapmgr_create_opts *o)
+			 const struct snapmgr_create_opts *o,
+			 const char *schedule)
 {
 	_cleanup_record_ struct origin_record *rec = NULL;
 	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
@@ -376,7 +381,7 @@ static int create_locked(struct snapmgr_ctx *ctx,
 	if (!entry) {
 		if (snapdev)
 			return snapmgr_error(ctx, -EEXIST, "name is already taken");
-		r = entry_new(ctx, o, origin_dev, rec, &entry);
+		r = entry_new(ctx, o, schedule, origin_dev, rec, &entry);
 		if (r < 0)
 			return r;
 		r = record_save(ctx, rec);
@@ -421,8 +426,8 @@ static int create_locked(struct snapmgr_ctx *ctx,
 	return record_save(ctx, rec);
 }
 
-_public_ int snapmgr_create(struct snapmgr_ctx *ctx,
-			    const struct snapmgr_create_opts *o)
+static int create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
+		  const char *schedule)
 {
 	_cleanup_(unlockp) int lock = -1;
 	int r;
@@ -460,7 +465,22 @@ _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
 	r = take_lock(ctx, &lock);
 	if (r < 0)
 		return r;
-	return create_locked(ctx, o);
+	return create_locked(ctx, o, schedule);
+}
+
+_public_ int snapmgr_create(struct snapmgr_ctx *ctx,
+			    const struct snapmgr_create_opts *o)
+{
+	return create(ctx, o, NULL);
+}
+
+_public_ int snapmgr_create_scheduled(struct snapmgr_ctx *ctx,
+				      const struct snapmgr_create_opts *o,
+				      const char *schedule)
+{
+	if (!schedule || !*schedule)
+		return -EINVAL;
+	return create(ctx, o, schedule);
 }
 
 /*

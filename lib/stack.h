@@ -47,9 +47,13 @@ int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 /* The record of o->origin: loaded, or new (not saved) for a raw device. */
 int origin_prepare(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
 		   struct origin_record **ret_rec);
-/* Checks o's COW and appends an entry in state creating (not saved). */
+/*
+ * Checks o's COW and appends an entry in state creating (not saved);
+ * schedule: the [schedule:NAME] making it, or NULL (by hand).
+ */
 int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
-	      dev_t origin_dev, struct origin_record *rec, struct snap_entry **ret);
+	      const char *schedule, dev_t origin_dev, struct origin_record *rec,
+	      struct snap_entry **ret);
 /* Creates the entry's COW file if needed and attaches it to a loop device. */
 int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry, int *fp);
 /* snapmgr_remove() with the lock held. */

@@ -499,9 +499,9 @@ static const struct {
 	{ "defaults", "= 5", "missing key name before '='" },
 	{ "defaults", "[defaults", "missing ']' after the section name" },
 	{ "defaults", "[deamon]",
-	  "unknown section '[deamon]' (expected [daemon], [defaults] or [snapshot:PATTERN])" },
+	  "unknown section '[deamon]' (expected [daemon], [defaults], [snapshot:PATTERN] or [schedule:NAME])" },
 	{ "defaults", "[ daemon ]",
-	  "unknown section '[ daemon ]' (expected [daemon], [defaults] or [snapshot:PATTERN])" },
+	  "unknown section '[ daemon ]' (expected [daemon], [defaults], [snapshot:PATTERN] or [schedule:NAME])" },
 	{ "defaults", "[]", "empty section name '[]'" },
 	{ "defaults", "[snapshot:]",
 	  "'[snapshot:]' needs a pattern, e.g. [snapshot:vg0-*]" },
@@ -550,7 +550,7 @@ static void test_structure_errors(void **state)
 	/* An empty unknown section is still refused. */
 	write_file(f, "snapmgrd.conf", "[daemon]\n[demon]\n");
 	load_fails(f, -EINVAL, "snapmgrd.conf",
-		   ":2: unknown section '[demon]' (expected [daemon], [defaults] or [snapshot:PATTERN])");
+		   ":2: unknown section '[demon]' (expected [daemon], [defaults], [snapshot:PATTERN] or [schedule:NAME])");
 
 	/* inih's buffer holds 199 characters: longer lines are refused. */
 	memset(long_line, 'x', sizeof(long_line));

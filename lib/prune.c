@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Retention: removes the oldest snapshots of an origin beyond a policy
+ * (keep the N newest, and/or only those older than an age), but only ever
+ * snapshots a schedule made. Who made a snapshot and when is in its record
+ * (lib/record.c), written before the snapshot's first dm change, so a name
+ * that looks like a schedule's never makes a hand-made snapshot prunable.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "prune-private.h"
+#include "record.h"
+
+static const struct prune_item *sort_items;
+
+/* Newest first; equal times by name, newest timestamp suffix first. */
+static int cmp_newest_first(const void *a, const void *b)
+{
+	const struct prune_item *x = &sort_items[*(const size_t *)a];
+	const struct prune_item *y = &sort_items[*(const size_t *)b];
+
+	if (x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	return -strcmp(x->name, y->name);
+}
+
+size_t prune_select(const struct prune_item *items, size_t n,
+		    const char *schedule, bool has_keep, unsigned int keep,
+		    uint64_t older_than, int64_t now, bool *remove)
+{
+	size_t *idx = NULL, m = 0, gone = 0;
+
+	for (size_t i = 0; i < n; i++)
+		remove[i] = false;
+	if (n == 0 || !(idx = calloc(n, sizeof(*idx))))
+		return 0; /* on no memory nothing goes: the safe side */
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].settled || !items[i].schedule)
+			continue;
+		if (schedule && strcmp(items[i].schedule, schedule) != 0)
+			continue;
+		idx[m++] = i;
+	}
+	sort_items = items;
+	qsort(idx, m, sizeof(*idx), cmp_newest_first);
+	for (size_t k = has_keep ? keep : 0; k < m; k++) {
+		const struct prune_item *it = &items[idx[k]];
+
+		if (older_than > 0 &&
+		    (it->created <= 0 || now < it->created ||
+		     (uint64_t)(now - it->created) < older_than))
+			continue;
+		remove[idx[k]] = true;
+		gone++;
+	}
+	free(idx);
+	return gone;
+}
+
+_public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
+			   const struct snapmgr_prune_opts *o,
+			   char ***ret_names)
+{
+	_cleanup_record_ struct origin_record *rec = NULL;
+	_cleanup_free_ struct prune_item *items = NULL;
+	_cleanup_free_ bool *remove = NULL;
+	_cleanup_strv_ char **names = NULL;
+	size_t n, gone, k = 0;
+	int r;
+
+	if (!ctx || !o || !o->origin)
+		return -EINVAL;
+	snapmgr_clear_error(ctx);
+	if (!o->has_keep && o->older_than == 0)
+		return snapmgr_error(ctx, -EINVAL,
+				     "give a number of snapshots to keep, an age, or both");
+	r = record_load(ctx, o->origin, &rec);
+	if (r == -ENOENT)
+		return snapmgr_error(ctx, r, "no such origin");
+	if (r < 0)
+		return r;
+	n = rec->n_snapshots;
+	items = calloc(n ? n : 1, sizeof(*items));
+	remove = calloc(n ? n : 1, sizeof(*remove));
+	if (!items || !remove)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		items[i] = (struct prune_item){
+			.name = rec->snapshots[i].name,
+			.created = rec->snapshots[i].created,
+			.schedule = rec->snapshots[i].schedule,
+			.settled = rec->snapshots[i].state == SNAP_ACTIVE,
+		};
+	gone = prune_select(items, n, o->schedule, o->has_keep, o->keep,
+			    o->older_than, (int64_t)time(NULL), remove);
+	names = calloc(gone + 1, sizeof(char *));
+	if (!names)
+		return -ENOMEM;
+	/* Oldest first: a failure half-way leaves the newest ones. */
+	for (size_t pass = 0; pass < n; pass++) {
+		size_t oldest = n;
+
+		for (size_t i = 0; i < n; i++)
+			if (remove[i] && (oldest == n ||
+					  items[i].created < items[oldest].created ||
+					  (items[i].created == items[oldest].created &&
+					   strcmp(items[i].name, items[oldest].name) < 0)))
+				oldest = i;
+		if (oldest == n)
+			break;
+		remove[oldest] = false;
+		names[k] = strdup(items[oldest].name);
+		if (!names[k])
+			return -ENOMEM;
+		k++;
+	}
+	if (!o->dry_run)
+		for (size_t i = 0; i < k; i++) {
+			r = snapmgr_remove(ctx, names[i], 0);
+			if (r < 0) {
+				char why[256];
+
+				snprintf(why, sizeof(why), "%s",
+					 snapmgr_get_error(ctx) ?: strerror(-r));
+				return snapmgr_error(ctx, r, "cannot remove %s: %s",
+						     names[i], why);
+			}
+		}
+	if (ret_names)
+		*ret_names = TAKE_PTR(names);
+	return 0;
+}
+
+_public_ int snapmgr_parse_duration(const char *s, uint64_t *ret_seconds)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t seconds;
+	} units[] = {
+		{ "", 1 }, { "s", 1 }, { "min", 60 }, { "h", 3600 },
+		{ "d", 86400 }, { "w", 7 * 86400 },
+	};
+	uint64_t n = 0;
+	const char *p = s;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -ERANGE;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].suffix) != 0)
+			continue;
+		if (n > UINT64_MAX / units[i].seconds)
+			return -ERANGE;
+		*ret_seconds = n * units[i].seconds;
+		return 0;
+	}
+	return -EINVAL;
+}
