@@ -603,15 +603,13 @@ _public_ int snapmgr_set_exists(struct snapmgr_ctx *ctx, const char *name)
 	return members[0] ? 1 : 0;
 }
 
-_public_ int snapmgr_set_members(struct snapmgr_ctx *ctx, const char *name,
+/* The members of set name, sorted; -ENOENT with its message when none. */
+static int set_members_or_enoent(struct snapmgr_ctx *ctx, const char *name,
 				 char ***ret_members)
 {
 	_cleanup_strv_ char **members = NULL;
 	int r;
 
-	SNAPMGR_ENTRY(ctx);
-	if (!ctx || !name || !ret_members)
-		return -EINVAL;
 	r = set_scan(ctx, name, &members, NULL);
 	if (r < 0)
 		return r;
@@ -619,6 +617,15 @@ _public_ int snapmgr_set_members(struct snapmgr_ctx *ctx, const char *name,
 		return snapmgr_error(ctx, -ENOENT, "no such snapshot set");
 	*ret_members = TAKE_PTR(members);
 	return 0;
+}
+
+_public_ int snapmgr_set_members(struct snapmgr_ctx *ctx, const char *name,
+				 char ***ret_members)
+{
+	SNAPMGR_ENTRY(ctx);
+	if (!ctx || !name || !ret_members)
+		return -EINVAL;
+	return set_members_or_enoent(ctx, name, ret_members);
 }
 
 /*
@@ -637,11 +644,9 @@ _public_ int snapmgr_set_remove(struct snapmgr_ctx *ctx, const char *name, unsig
 	r = op_begin(ctx, &lock);
 	if (r < 0)
 		return r;
-	r = set_scan(ctx, name, &members, NULL);
+	r = set_members_or_enoent(ctx, name, &members);
 	if (r < 0)
 		return r;
-	if (!members[0])
-		return snapmgr_error(ctx, -ENOENT, "no such snapshot set");
 	/* Every member checked first: a set goes whole, or stays whole. */
 	if (!(flags & SNAPMGR_REMOVE_FORCE))
 		for (char **m = members; *m; m++) {
@@ -730,11 +735,9 @@ _public_ int snapmgr_set_merge_start(struct snapmgr_ctx *ctx, const char *name)
 	r = op_begin(ctx, &lock);
 	if (r < 0)
 		return r;
-	r = set_scan(ctx, name, &members, NULL);
+	r = set_members_or_enoent(ctx, name, &members);
 	if (r < 0)
 		return r;
-	if (!members[0])
-		return snapmgr_error(ctx, -ENOENT, "no such snapshot set");
 	for (char **m = members; *m; m++) {
 		r = member_can_merge(ctx, *m);
 		if (r < 0) {
