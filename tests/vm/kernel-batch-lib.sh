@@ -12,7 +12,7 @@
 #   kb_stat NAME KEY      KEY's value in "dmsetup message NAME 0 stats"
 #   kb_param NAME [VAL]   reads (or writes) dm_snapshot's module parameter
 #   kb_load ours|stock [PARAM=VAL...]  swaps the dm-snapshot module in
-#   kb_dsha DEV MB        sha256 of DEV's first MB MiB, read with O_DIRECT
+#   kb_dsha DEV MB        MD5 of DEV's first MB MiB, read with O_DIRECT
 
 export DM_DISABLE_UDEV=1
 KB_PARAMS=/sys/module/dm_snapshot/parameters
@@ -67,7 +67,7 @@ kb_load() {
 }
 
 kb_dsha() {
-	dd if="$1" bs=1M count="$2" iflag=direct status=none | sha256sum | cut -d' ' -f1
+	dd if="$1" bs=1M count="$2" iflag=direct status=none | md5sum | cut -d' ' -f1
 }
 
 kb_init() {

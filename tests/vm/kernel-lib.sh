@@ -139,5 +139,5 @@ kt_stat() {
 }
 
 kt_sha() {
-	sha256sum <"$1" | cut -d' ' -f1
+	md5sum <"$1" | cut -d' ' -f1
 }
