@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "snapctl.h"
 
@@ -31,7 +32,8 @@ static void help(void)
 	       "                           (default 4K), or auto: what 'snapctl advise'\n"
 	       "                           recommends from the origin's device facts\n"
 	       "     --force               use a COW device that has a signature on it\n"
-	       " -J, --json                print the new snapshot's status as JSON (not with --set)\n"
+	       " -J, --json                print the new snapshot's status as JSON; with --set,\n"
+	       "                           the set and its members (docs/create-set.schema.json)\n"
 	       "\n"
 	       "Snapshot sets (one snapshot of each origin, all at one instant):\n"
 	       "     --set SET             take a set: every --origin starts a member, and the\n"
@@ -132,10 +134,55 @@ static int set_member_arg(struct set_args *a, int c, const char *arg)
 	return 0;
 }
 
+/*
+ * The created set (docs/create-set.schema.json): its name, the interval
+ * its one instant lies in (this command's clock around the create: the
+ * origins were all suspended at one moment between the two), and each
+ * member's status as snapctl status --json gives it.
+ */
+static int print_set_json(struct snapmgr_ctx *ctx, const char *name, int64_t t0,
+			  int64_t t1, bool post_hook_failed)
+{
+	_cleanup_strv_ char **members = NULL;
+	struct snapmgr_snapshot **list = NULL;
+	json_object *doc, *arr;
+	int r;
+
+	r = snapmgr_set_members(ctx, name, &members);
+	if (r < 0)
+		return r;
+	r = snapmgr_snapshot_list(ctx, &list);
+	if (r < 0)
+		return r;
+	doc = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(doc, "set", json_object_new_string(name));
+	json_object_object_add(doc, "instant_not_before", json_object_new_int64(t0));
+	json_object_object_add(doc, "instant_not_after", json_object_new_int64(t1));
+	json_object_object_add(doc, "post_hook_failed", json_object_new_boolean(post_hook_failed));
+	json_object_object_add(doc, "members", arr);
+	for (char **m = members; *m; m++)
+		for (struct snapmgr_snapshot **p = list; *p; p++) {
+			json_object *o;
+
+			if (!streq(snapmgr_snapshot_get_name(*p), *m) ||
+			    snapmgr_snapshot_to_json(*p, &o) < 0)
+				continue;
+			json_object_array_add(arr, o);
+		}
+	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+	json_object_put(doc);
+	snapmgr_snapshot_list_free(list);
+	return 0;
+}
+
 static int run_set(struct snapmgr_ctx *ctx, struct snapmgr_set_opts *o, struct set_args *a,
-		   uint64_t chunk_size, bool auto_chunk)
+		   uint64_t chunk_size, bool auto_chunk, bool json)
 {
 	char why[512];
+	int64_t t0, t1;
 	int r;
 
 	if (a->bad)
@@ -160,11 +207,20 @@ static int run_set(struct snapmgr_ctx *ctx, struct snapmgr_set_opts *o, struct s
 	}
 	o->n_members = a->n;
 	o->members = a->m;
+	t0 = (int64_t)time(NULL);
 	r = snapmgr_set_create(ctx, o);
+	t1 = (int64_t)time(NULL);
 	if (r < 0 && r != -ECHILD)
 		return fail_lib(ctx, o->name, r);
 	/* Kept: listing the members below clears the context's error. */
 	snprintf(why, sizeof(why), "%s", lib_reason(ctx, r));
+	if (json) {
+		int k = print_set_json(ctx, o->name, t0, t1, r == -ECHILD);
+
+		if (k < 0)
+			return fail_lib(ctx, o->name, k);
+		return r == -ECHILD ? fail(o->name, r, "%s", why) : EXIT_OK;
+	}
 	printf("Created snapshot set %s:", o->name);
 	{
 		char **members = NULL;
@@ -257,9 +313,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	if (so.name) {
 		if (optind != argc)
 			return usage_error("create", "with --set, the members are named SET-ORIGIN: give no snapshot name");
-		if (json)
-			return usage_error("create", "--json takes one snapshot; for a set, use 'snapctl list --json'");
-		return run_set(ctx, &so, &sa, o.chunk_size, auto_chunk);
+		return run_set(ctx, &so, &sa, o.chunk_size, auto_chunk, json);
 	}
 	if (hooks)
 		return usage_error("create", "--pre-hook, --post-hook and --hook-timeout go with --set");

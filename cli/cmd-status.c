@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "snapctl.h"
 
@@ -15,7 +16,8 @@ static void help(void)
 	       "\n"
 	       "Show the state, usage and counters of snapshots (all of them when none is\n"
 	       "named), as read from the kernel now. When snapmgrd runs, adds its\n"
-	       "prediction (time_to_full_seconds) and last action ($SNAPMGR_SOCKET).\n"
+	       "prediction (time_to_full_seconds) and last action ($SNAPMGR_SOCKET),\n"
+	       "and, when no SNAP is named, each schedule's last run, next run and result.\n"
 	       "\n"
 	       "Options:\n"
 	       " -J, --json     print a JSON document (docs/status.schema.json)\n"
@@ -70,11 +72,12 @@ static void print_human(const struct snapmgr_snapshot *s, int batching)
 }
 
 /*
- * What snapmgrd adds when it runs: its status reply's snapshots, or NULL.
- * The kernel's view is still read here; the daemon only adds its
- * prediction and last action.
+ * What snapmgrd adds when it runs: its status reply's snapshots and
+ * schedules (*ret_schedules, may stay NULL), or NULL. The kernel's view is
+ * still read here; the daemon only adds its prediction, last action and
+ * the schedules it runs.
  */
-static json_object *daemon_snapshots(void)
+static json_object *daemon_snapshots(json_object **ret_schedules)
 {
 	json_object *reply = NULL, *arr, *ret = NULL;
 
@@ -83,8 +86,51 @@ static json_object *daemon_snapshots(void)
 	if (json_object_object_get_ex(reply, "snapshots", &arr) &&
 	    json_object_is_type(arr, json_type_array))
 		ret = json_object_get(arr);
+	if (json_object_object_get_ex(reply, "schedules", &arr) &&
+	    json_object_is_type(arr, json_type_array))
+		*ret_schedules = json_object_get(arr);
 	json_object_put(reply);
 	return ret;
+}
+
+/* A daemon time (seconds since the epoch, or null) as ISO 8601 UTC. */
+static const char *when(json_object *o, const char *key, char *buf, size_t size)
+{
+	json_object *v;
+	time_t t;
+	struct tm tm;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return "-";
+	t = (time_t)json_object_get_double(v);
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return "-";
+	return buf;
+}
+
+static const char *str_or(json_object *o, const char *key, const char *dflt)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : dflt;
+}
+
+static void schedules_print(json_object *schedules)
+{
+	for (size_t i = 0; schedules && i < json_object_array_length(schedules); i++) {
+		json_object *o = json_object_array_get_idx(schedules, i);
+		char last[32], next[32];
+		json_object *running = NULL;
+
+		json_object_object_get_ex(o, "running", &running);
+		printf("schedule %s\n", str_or(o, "name", "?"));
+		printf("  last run:       %s%s\n", when(o, "last_run", last, sizeof(last)),
+		       json_object_get_boolean(running) ? " (running)" : "");
+		printf("  next run:       %s\n", when(o, "next_run", next, sizeof(next)));
+		printf("  result:         %s%s%s\n", str_or(o, "last_result", "- (no run ended yet)"),
+		       str_or(o, "last_detail", NULL) ? ": " : "", str_or(o, "last_detail", ""));
+		printf("  runs, failures: %s, %s\n", str_or(o, "runs", "0"), str_or(o, "failures", "0"));
+	}
 }
 
 static const char *const daemon_keys[] = { "time_to_full_seconds",
@@ -123,13 +169,13 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 		bool json)
 {
 	struct snapmgr_snapshot **list = NULL;
-	json_object *doc = NULL, *arr = NULL, *extra;
+	json_object *doc = NULL, *arr = NULL, *extra, *schedules = NULL;
 	int rc = EXIT_OK, r, batching;
 
 	r = snapmgr_snapshot_list(ctx, &list);
 	if (r < 0)
 		return fail_lib(ctx, "status", r);
-	extra = daemon_snapshots();
+	extra = daemon_snapshots(&schedules);
 	batching = bypass_batching(ctx);
 	if (json) {
 		doc = json_object_new_object();
@@ -160,10 +206,17 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 		if (n_names && !found)
 			rc = fail(names[i], -ENOENT, "no such snapshot");
 	}
+	/* Schedules are the daemon's, not a snapshot's: only in the full view. */
+	if (json)
+		json_object_object_add(doc, "schedules",
+				       n_names ? NULL : json_object_get(schedules));
+	else if (!n_names)
+		schedules_print(schedules);
 	if (json)
 		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(doc);
+	json_object_put(schedules);
 	json_object_put(extra);
 	snapmgr_snapshot_list_free(list);
 	return rc;

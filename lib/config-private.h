@@ -58,6 +58,7 @@ struct config_section {
 struct snapmgr_schedule {
 	char *name;
 	char *origin;
+	char **origins;      /* a set schedule: NULL-terminated; origin is NULL */
 	char *cow_dir;
 	uint64_t cow_size;   /* bytes */
 	uint64_t interval;   /* seconds */

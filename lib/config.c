@@ -765,6 +765,53 @@ static int parse_duration_key(struct parser *p, const char *key,
 	return 1;
 }
 
+/*
+ * origins = A B ...: the schedule takes a snapshot set of them. One key
+ * with a blank-separated list, like systemd's list settings, rather than
+ * a repeated origin key: this parser refuses a key given twice in a
+ * section, and a later file overrides a key whole, list included.
+ */
+static int parse_origins(struct parser *p, struct snapmgr_schedule *s,
+			 const char *value)
+{
+	_cleanup_strv_ char **v = NULL;
+	size_t n = 0;
+
+	v = calloc(1, sizeof(char *));
+	if (!v)
+		return parse_oom(p);
+	for (const char *c = value;;) {
+		size_t len;
+		char **w;
+
+		c += strspn(c, " \t");
+		if (!*c)
+			break;
+		len = strcspn(c, " \t");
+		for (size_t i = 0; i < n; i++)
+			if (strlen(v[i]) == len && strncmp(v[i], c, len) == 0)
+				return parse_error(p, "origins: '%s' is named twice",
+						   v[i]);
+		w = reallocarray(v, n + 2, sizeof(*w));
+		if (!w)
+			return parse_oom(p);
+		v = w;
+		v[n] = strndup(c, len);
+		v[n + 1] = NULL;
+		if (!v[n])
+			return parse_oom(p);
+		n++;
+		c += len;
+	}
+	if (n < 2)
+		return parse_error(p,
+				   "origins: '%s' is not two or more origins (one origin: use origin =)",
+				   value);
+	strv_free(s->origins);
+	s->origins = TAKE_PTR(v);
+	return 1;
+}
+
 static int parse_schedule_key(struct parser *p, const char *name,
 			      const char *key, const char *value)
 {
@@ -777,6 +824,8 @@ static int parse_schedule_key(struct parser *p, const char *name,
 			return parse_error(p, "origin: empty");
 		return set_string(p, &s->origin, value);
 	}
+	if (streq(key, "origins"))
+		return parse_origins(p, s, value);
 	if (streq(key, "cow_dir")) {
 		if (value[0] != '/')
 			return parse_error(p, "cow_dir: '%s' is not an absolute path",
@@ -814,7 +863,7 @@ static int schedules_check(struct snapmgr_config *c, char **ret_message)
 {
 	for (size_t i = 0; i < c->n_schedules; i++) {
 		const struct snapmgr_schedule *s = &c->schedules[i];
-		const char *missing = !s->origin ? "origin" :
+		const char *missing = !s->origin && !s->origins ? "origin or origins" :
 				      !s->cow_dir ? "cow_dir" :
 				      !s->cow_size ? "cow_size" :
 				      !s->interval ? "interval" :
@@ -824,6 +873,13 @@ static int schedules_check(struct snapmgr_config *c, char **ret_message)
 			if (ret_message)
 				set_message(ret_message, "%s: [schedule:%s] has no %s",
 					    s->where, s->name, missing);
+			return -EINVAL;
+		}
+		if (s->origin && s->origins) {
+			if (ret_message)
+				set_message(ret_message,
+					    "%s: [schedule:%s] has both origin and origins; give one",
+					    s->where, s->name);
 			return -EINVAL;
 		}
 	}
@@ -1151,6 +1207,7 @@ snapmgr_config_unref(struct snapmgr_config *config)
 
 		free(s->name);
 		free(s->origin);
+		strv_free(s->origins);
 		free(s->cow_dir);
 		free(s->pre_hook);
 		free(s->post_hook);
@@ -1227,6 +1284,12 @@ _public_ const char *snapmgr_schedule_get_name(const struct snapmgr_schedule *s)
 _public_ const char *snapmgr_schedule_get_origin(const struct snapmgr_schedule *s)
 {
 	return s ? s->origin : NULL;
+}
+
+_public_ const char *const *
+snapmgr_schedule_get_origins(const struct snapmgr_schedule *s)
+{
+	return s ? (const char *const *)s->origins : NULL;
 }
 
 _public_ const char *snapmgr_schedule_get_cow_dir(const struct snapmgr_schedule *s)

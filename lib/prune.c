@@ -91,7 +91,8 @@ _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 		items[i] = (struct prune_item){
 			.name = rec->snapshots[i].name,
 			.created = rec->snapshots[i].created,
-			.schedule = rec->snapshots[i].schedule,
+			/* A set's member goes only with its set: snapmgr_prune_sets(). */
+			.schedule = rec->snapshots[i].set ? NULL : rec->snapshots[i].schedule,
 			.settled = rec->snapshots[i].state == SNAP_ACTIVE,
 		};
 	gone = prune_select(items, n, o->schedule, o->has_keep, o->keep,
@@ -126,6 +127,135 @@ _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 				snprintf(why, sizeof(why), "%s",
 					 snapmgr_get_error(ctx) ?: strerror(-r));
 				return snapmgr_error(ctx, r, "cannot remove %s: %s",
+						     names[i], why);
+			}
+		}
+	if (ret_names)
+		*ret_names = TAKE_PTR(names);
+	return 0;
+}
+
+/*
+ * The sets a schedule made, one item each: created when its oldest member
+ * was, settled only when every member is, so a set half created, removed
+ * or merged is neither counted nor removed.
+ */
+static int set_items(struct snapmgr_ctx *ctx, const char *schedule,
+		     struct prune_item **ret_items, char ***ret_names, size_t *ret_n)
+{
+	_cleanup_strv_ char **origins = NULL, **names = NULL;
+	_cleanup_free_ struct prune_item *items = NULL;
+	size_t n = 0;
+	int r;
+
+	r = record_list(&origins);
+	if (r < 0)
+		return r;
+	names = calloc(1, sizeof(char *));
+	if (!names)
+		return -ENOMEM;
+	for (char **o = origins; *o; o++) {
+		_cleanup_record_ struct origin_record *rec = NULL;
+
+		if (record_load(ctx, *o, &rec) < 0)
+			continue; /* a damaged record: its sets stay */
+		for (size_t i = 0; i < rec->n_snapshots; i++) {
+			const struct snap_entry *e = &rec->snapshots[i];
+			size_t k;
+
+			if (!e->set || !e->schedule || strcmp(e->schedule, schedule) != 0)
+				continue;
+			for (k = 0; k < n && strcmp(names[k], e->set) != 0; k++)
+				;
+			if (k == n) {
+				struct prune_item *v = reallocarray(items, n + 1, sizeof(*v));
+				char **w;
+
+				if (!v)
+					return -ENOMEM;
+				items = v;
+				w = reallocarray(names, n + 2, sizeof(*w));
+				if (!w)
+					return -ENOMEM;
+				names = w;
+				names[n] = strdup(e->set);
+				names[n + 1] = NULL;
+				if (!names[n])
+					return -ENOMEM;
+				items[n] = (struct prune_item){ .created = e->created,
+								.schedule = schedule,
+								.settled = true };
+				n++;
+			}
+			if (e->created < items[k].created)
+				items[k].created = e->created;
+			if (e->state != SNAP_ACTIVE)
+				items[k].settled = false;
+		}
+	}
+	snapmgr_clear_error(ctx);
+	for (size_t k = 0; k < n; k++)
+		items[k].name = names[k];
+	*ret_items = TAKE_PTR(items);
+	*ret_names = TAKE_PTR(names);
+	*ret_n = n;
+	return 0;
+}
+
+_public_ int snapmgr_prune_sets(struct snapmgr_ctx *ctx,
+				const struct snapmgr_prune_opts *o,
+				char ***ret_names)
+{
+	_cleanup_free_ struct prune_item *items = NULL;
+	_cleanup_strv_ char **sets = NULL, **names = NULL;
+	_cleanup_free_ bool *remove = NULL;
+	size_t n = 0, gone, k = 0;
+	int r;
+
+	if (!ctx || !o || !o->schedule)
+		return -EINVAL;
+	snapmgr_clear_error(ctx);
+	if (!o->has_keep && o->older_than == 0)
+		return snapmgr_error(ctx, -EINVAL,
+				     "give a number of sets to keep, an age, or both");
+	r = set_items(ctx, o->schedule, &items, &sets, &n);
+	if (r < 0)
+		return r;
+	remove = calloc(n ? n : 1, sizeof(*remove));
+	if (!remove)
+		return -ENOMEM;
+	gone = prune_select(items, n, o->schedule, o->has_keep, o->keep,
+			    o->older_than, (int64_t)time(NULL), remove);
+	names = calloc(gone + 1, sizeof(char *));
+	if (!names)
+		return -ENOMEM;
+	/* Oldest first, as snapmgr_prune(). */
+	for (;;) {
+		size_t oldest = n;
+
+		for (size_t i = 0; i < n; i++)
+			if (remove[i] && (oldest == n ||
+					  items[i].created < items[oldest].created ||
+					  (items[i].created == items[oldest].created &&
+					   strcmp(items[i].name, items[oldest].name) < 0)))
+				oldest = i;
+		if (oldest == n)
+			break;
+		remove[oldest] = false;
+		names[k] = strdup(items[oldest].name);
+		if (!names[k])
+			return -ENOMEM;
+		k++;
+	}
+	if (!o->dry_run)
+		for (size_t i = 0; i < k; i++) {
+			r = snapmgr_set_remove(ctx, names[i], 0);
+			if (r < 0) {
+				char why[256];
+
+				snprintf(why, sizeof(why), "%s",
+					 snapmgr_get_error(ctx) ?: strerror(-r));
+				return snapmgr_error(ctx, r, "cannot remove set %s: %s",
 						     names[i], why);
 			}
 		}

@@ -261,7 +261,7 @@ static int check_cow_not_on_origins(struct snapmgr_ctx *ctx, const char *cow_fil
 
 /* Finds or adds every member's entry; changes nothing on disk. */
 static int set_prepare(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o,
-		       struct member *mb)
+		       const char *schedule, struct member *mb)
 {
 	_cleanup_strv_ char **old = NULL, **old_origins = NULL;
 	_cleanup_free_ char *other = NULL;
@@ -351,7 +351,7 @@ static int set_prepare(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o
 			co.chunk_size = m->chunk_size;
 			co.force = o->force;
 			(void)parse_devnum(mb[i].rec->devnum, &origin_dev);
-			r = entry_new(ctx, &co, NULL, origin_dev, mb[i].rec, &e);
+			r = entry_new(ctx, &co, schedule, origin_dev, mb[i].rec, &e);
 			if (r < 0)
 				return member_error(ctx, mb[i].name, r);
 			if (set_string(&e->set, o->name) < 0)
@@ -377,7 +377,8 @@ static int set_prepare(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o
 	return 0;
 }
 
-static int set_create_locked(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o)
+static int set_create_locked(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o,
+			     const char *schedule)
 {
 	struct member *mb = calloc(o->n_members, sizeof(*mb));
 	size_t n = o->n_members;
@@ -386,7 +387,7 @@ static int set_create_locked(struct snapmgr_ctx *ctx, const struct snapmgr_set_o
 
 	if (!mb)
 		return -ENOMEM;
-	r = set_prepare(ctx, o, mb);
+	r = set_prepare(ctx, o, schedule, mb);
 	if (r < 0)
 		goto out;
 
@@ -544,7 +545,8 @@ out:
 	return r;
 }
 
-_public_ int snapmgr_set_create(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o)
+static int set_create(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o,
+		      const char *schedule)
 {
 	_cleanup_(unlockp) int lock = -1;
 	int r;
@@ -578,7 +580,22 @@ _public_ int snapmgr_set_create(struct snapmgr_ctx *ctx, const struct snapmgr_se
 	r = op_begin(ctx, &lock);
 	if (r < 0)
 		return r;
-	return set_create_locked(ctx, o);
+	return set_create_locked(ctx, o, schedule);
+}
+
+_public_ int snapmgr_set_create(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o)
+{
+	return set_create(ctx, o, NULL);
+}
+
+/* Every member's entry says which schedule made it: prune's facts. */
+_public_ int snapmgr_set_create_scheduled(struct snapmgr_ctx *ctx,
+					  const struct snapmgr_set_opts *o,
+					  const char *schedule)
+{
+	if (!schedule || !*schedule)
+		return -EINVAL;
+	return set_create(ctx, o, schedule);
 }
 
 int set_name_taken(struct snapmgr_ctx *ctx, const char *name)

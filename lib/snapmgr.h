@@ -494,6 +494,19 @@ struct snapmgr_prune_opts {
 int snapmgr_prune(struct snapmgr_ctx *ctx, const struct snapmgr_prune_opts *opts,
 		  char ***ret_names);
 /*
+ * Sets a schedule made (snapmgr_set_create_scheduled()), kept whole. A
+ * member of a set is never pruned by snapmgr_prune(); this applies the
+ * policy to the sets that opts->schedule (required) made, on any origin
+ * (opts->origin is not used): a set counts once, as old as its oldest
+ * member, and only when every member is active; a set goes whole
+ * (snapmgr_set_remove()). ret_names: the sets removed, oldest first.
+ */
+int snapmgr_set_create_scheduled(struct snapmgr_ctx *ctx,
+				 const struct snapmgr_set_opts *opts,
+				 const char *schedule);
+int snapmgr_prune_sets(struct snapmgr_ctx *ctx, const struct snapmgr_prune_opts *opts,
+		       char ***ret_names);
+/*
  * Durations: a decimal number with an optional unit, s (the default), min,
  * h, d or w: "90", "10s", "5min", "1h", "7d". Blanks, signs, fractions and
  * other units are refused (-EINVAL); overflow gives -ERANGE.
@@ -513,6 +526,11 @@ const struct snapmgr_schedule *
 snapmgr_config_get_schedule(const struct snapmgr_config *config, size_t index);
 const char *snapmgr_schedule_get_name(const struct snapmgr_schedule *s);
 const char *snapmgr_schedule_get_origin(const struct snapmgr_schedule *s);
+/*
+ * A set schedule (origins = A B ...): its origins, NULL-terminated; then
+ * snapmgr_schedule_get_origin() is NULL. NULL for a one-origin schedule.
+ */
+const char *const *snapmgr_schedule_get_origins(const struct snapmgr_schedule *s);
 const char *snapmgr_schedule_get_cow_dir(const struct snapmgr_schedule *s);
 uint64_t snapmgr_schedule_get_cow_size(const struct snapmgr_schedule *s);
 /* Seconds. */

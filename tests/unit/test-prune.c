@@ -264,6 +264,106 @@ static void test_prune_end_to_end(void **state)
 	}
 }
 
+/* --- sets a schedule made: pruned whole */
+
+/* The first set wraps the fake disks as origins o and p, the next use them. */
+static int create_set(struct snapmgr_ctx *ctx, const char *set, const char *schedule)
+{
+	static bool wrapped;
+	char cow1[256], cow2[256];
+	struct snapmgr_set_member m[2] = {
+		{ .origin = wrapped ? "o" : "/fake/disk", .origin_name = wrapped ? NULL : "o",
+		  .cow_file = cow1, .cow_size = 1 << 20, .chunk_size = 4096 },
+		{ .origin = wrapped ? "p" : "/fake/disk2", .origin_name = wrapped ? NULL : "p",
+		  .cow_file = cow2, .cow_size = 1 << 20, .chunk_size = 4096 },
+	};
+	struct snapmgr_set_opts o = { .name = set, .n_members = 2, .members = m };
+
+	snprintf(cow1, sizeof(cow1), "%s/%s-o.cow", top, set);
+	snprintf(cow2, sizeof(cow2), "%s/%s-p.cow", top, set);
+	wrapped = true;
+	return schedule ? snapmgr_set_create_scheduled(ctx, &o, schedule) :
+			  snapmgr_set_create(ctx, &o);
+}
+
+static void test_prune_sets_end_to_end(void **state)
+{
+	struct snapmgr_ctx *ctx = NULL;
+	char **names = NULL, dir[200], cmd[200];
+	struct snapmgr_prune_opts o = { .schedule = "s", .has_keep = true, .keep = 1 };
+
+	snprintf(top, sizeof(top), "/dev/shm/test-prune-sets.XXXXXX");
+	assert_non_null(mkdtemp(top));
+	snprintf(dir, sizeof(dir), "%s/state", top);
+	setenv("SNAPMGR_STATE_DIR", dir, 1);
+	snprintf(dir, sizeof(dir), "%s/run", top);
+	setenv("SNAPMGR_RUN_DIR", dir, 1);
+	fake_reset();
+	assert_int_equal(fake_add_disk("/fake/disk", makedev(8, 16), 64 << 20), 0);
+	assert_int_equal(fake_add_disk("/fake/disk2", makedev(8, 32), 64 << 20), 0);
+	assert_int_equal(snapmgr_new(&ctx), 0);
+
+	/* By hand, named like the schedule's: never pruned. */
+	assert_int_equal(create_set(ctx, "s-20000101T000000", NULL), 0);
+	assert_int_equal(create_set(ctx, "s-20261201T100000", "s"), 0);
+	assert_int_equal(create_set(ctx, "s-20261201T100010", "s"), 0);
+	assert_int_equal(create_set(ctx, "s-20261201T100020", "s"), 0);
+	/* The daemon's naming: SCHEDULE-TIMESTAMP-ORIGIN for each member. */
+	assert_non_null(fake_dm_find("s-20261201T100000-o"));
+	assert_non_null(fake_dm_find("s-20261201T100000-p"));
+
+	/* Per origin, a set's member is never pruned: sets stay whole. */
+	{
+		struct snapmgr_prune_opts po = { .origin = "o", .has_keep = true, .keep = 0 };
+
+		assert_int_equal(snapmgr_prune(ctx, &po, &names), 0);
+		assert_null(names[0]);
+		strv_free(names);
+		assert_non_null(fake_dm_find("s-20261201T100000-o"));
+	}
+
+	o.dry_run = true;
+	assert_int_equal(snapmgr_prune_sets(ctx, &o, &names), 0);
+	assert_string_equal(names[0], "s-20261201T100000");
+	assert_string_equal(names[1], "s-20261201T100010");
+	assert_null(names[2]);
+	strv_free(names);
+	assert_non_null(fake_dm_find("s-20261201T100000-p"));
+
+	o.dry_run = false;
+	assert_int_equal(snapmgr_prune_sets(ctx, &o, &names), 0);
+	assert_null(names[2]);
+	strv_free(names);
+	assert_null(fake_dm_find("s-20261201T100000-o"));
+	assert_null(fake_dm_find("s-20261201T100000-p"));
+	assert_null(fake_dm_find("s-20261201T100010-o"));
+	assert_null(fake_dm_find("s-20261201T100010-p"));
+	assert_non_null(fake_dm_find("s-20261201T100020-o"));
+	assert_non_null(fake_dm_find("s-20261201T100020-p"));
+	assert_non_null(fake_dm_find("s-20000101T000000-o"));
+	assert_non_null(fake_dm_find("s-20000101T000000-p"));
+
+	/* Another schedule's name prunes nothing of this one's. */
+	o.schedule = "other";
+	o.keep = 0;
+	assert_int_equal(snapmgr_prune_sets(ctx, &o, &names), 0);
+	assert_null(names[0]);
+	strv_free(names);
+	assert_non_null(fake_dm_find("s-20261201T100020-o"));
+
+	/* Refusals. */
+	o.schedule = NULL;
+	assert_int_equal(snapmgr_prune_sets(ctx, &o, NULL), -EINVAL);
+	o.schedule = "s";
+	o.has_keep = false;
+	assert_int_equal(snapmgr_prune_sets(ctx, &o, NULL), -EINVAL);
+	assert_non_null(strstr(snapmgr_get_error(ctx), "to keep"));
+	assert_int_equal(create_set(ctx, "s-x", ""), -EINVAL);
+	snapmgr_unref(ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* --- [schedule:NAME] in snapmgrd.conf */
 
 static int load_conf(const char *text, struct snapmgr_config **ret, char **msg)
@@ -317,7 +417,35 @@ static void test_schedule_config(void **state)
 	assert_int_equal(snapmgr_schedule_get_keep(s, &keep), -ENODATA);
 	assert_int_equal(snapmgr_schedule_get_keep_for(s), 7 * 86400);
 	assert_null(snapmgr_config_get_schedule(c, 2));
+	assert_null(snapmgr_schedule_get_origins(s));
 	snapmgr_config_unref(c);
+
+	/* A set schedule: origins, blank-separated, in their order. */
+	assert_int_equal(load_conf("[schedule:both]\norigins = db\t /dev/sdb  log\n"
+				   "cow_dir = /c\ncow_size = 1G\ninterval = 1h\nkeep = 2\n",
+				   &c, &msg), 0);
+	s = snapmgr_config_get_schedule(c, 0);
+	assert_null(snapmgr_schedule_get_origin(s));
+	assert_non_null(snapmgr_schedule_get_origins(s));
+	assert_string_equal(snapmgr_schedule_get_origins(s)[0], "db");
+	assert_string_equal(snapmgr_schedule_get_origins(s)[1], "/dev/sdb");
+	assert_string_equal(snapmgr_schedule_get_origins(s)[2], "log");
+	assert_null(snapmgr_schedule_get_origins(s)[3]);
+	snapmgr_config_unref(c);
+	assert_int_equal(load_conf("[schedule:x]\norigins = a\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, ":2: origins: 'a' is not two or more origins"));
+	free(msg);
+	assert_int_equal(load_conf("[schedule:x]\norigins = a b a\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "origins: 'a' is named twice"));
+	free(msg);
+	assert_int_equal(load_conf("[schedule:x]\norigin = a\norigins = a b\ncow_dir = /c\n"
+				   "cow_size = 1M\ninterval = 10s\nkeep = 1\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "[schedule:x] has both origin and origins"));
+	free(msg);
+	assert_int_equal(load_conf("[schedule:x]\ncow_dir = /c\ncow_size = 1M\n"
+				   "interval = 10s\nkeep = 1\n", &c, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "[schedule:x] has no origin or origins"));
+	free(msg);
 
 	/* Refusals name the line (or the section) and the reason. */
 	assert_int_equal(load_conf("[schedule:x]\norigin = o\ncow_dir = /c\ncow_size = 1M\n"
@@ -351,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_record_keys),
 		cmocka_unit_test(test_prune_end_to_end),
+		cmocka_unit_test(test_prune_sets_end_to_end),
 		cmocka_unit_test(test_schedule_config),
 	};
 
