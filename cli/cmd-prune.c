@@ -13,10 +13,11 @@
 static void help(void)
 {
 	printf("Usage:\n"
-	       " snapctl prune [options] ORIGIN --keep N\n"
-	       " snapctl prune [options] ORIGIN --older-than AGE\n"
+	       " snapctl prune [options] ORIGIN|SET_SCHEDULE --keep N\n"
+	       " snapctl prune [options] ORIGIN|SET_SCHEDULE --older-than AGE\n"
 	       "\n"
-	       "Remove the oldest snapshots of ORIGIN beyond a retention policy. Only\n"
+	       "Remove the oldest snapshots of ORIGIN beyond a retention policy, or\n"
+	       "the oldest snapshot sets of the set schedule SET_SCHEDULE, whole. Only\n"
 	       "snapshots a snapmgrd schedule made are ever removed (their record says\n"
 	       "which); a snapshot made by hand is never touched, whatever its name.\n"
 	       "\n"
@@ -26,13 +27,14 @@ static void help(void)
 	       "                        (seconds, or with s, min, h, d, w: 90min, 7d)\n"
 	       "     --schedule NAME    only the snapshots of schedule NAME\n"
 	       " -n, --dry-run          remove nothing, list what would be removed\n"
-	       " -J, --json             print {\"origin\", \"dry_run\", \"removed\": [names]}\n"
+	       " -J, --json             print {\"origin\" (or \"set_schedule\"), \"dry_run\",\n"
+	       "                        \"removed\": [names]}\n"
 	       " -h, --help             display this help\n"
 	       "\n"
 	       "For more details see snapctl(8).\n");
 }
 
-static int print_json(const char *origin, bool dry_run, char **names)
+static int print_json(const char *key, const char *object, bool dry_run, char **names)
 {
 	struct json_object *doc = json_object_new_object();
 	struct json_object *arr = json_object_new_array();
@@ -44,7 +46,7 @@ static int print_json(const char *origin, bool dry_run, char **names)
 	}
 	for (char **n = names; n && *n; n++)
 		json_object_array_add(arr, json_object_new_string(*n));
-	json_object_object_add(doc, "origin", json_object_new_string(origin));
+	json_object_object_add(doc, key, json_object_new_string(object));
 	json_object_object_add(doc, "dry_run", json_object_new_boolean(dry_run));
 	json_object_object_add(doc, "removed", arr);
 	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
@@ -67,6 +69,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	};
 	struct snapmgr_prune_opts o = { 0 };
 	_cleanup_strv_ char **names = NULL;
+	const char *key = "origin";
 	bool json = false;
 	int c, r;
 
@@ -105,11 +108,34 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	if (!o.has_keep && !o.older_than)
 		return usage_error("prune", "give --keep N, --older-than AGE, or both");
 	o.origin = argv[optind];
-	r = snapmgr_prune(ctx, &o, &names);
-	if (r < 0)
-		return fail_lib(ctx, o.origin, r);
+	/*
+	 * A set schedule's name first (a dry run finds whether it made
+	 * sets): its sets go whole. Else an origin, whose own errors stand.
+	 */
+	if (!o.schedule) {
+		struct snapmgr_prune_opts so = o;
+		_cleanup_strv_ char **probe = NULL;
+
+		so.origin = NULL;
+		so.schedule = argv[optind];
+		so.dry_run = true;
+		r = snapmgr_prune_sets(ctx, &so, &probe);
+		if (r >= 0) {
+			so.dry_run = o.dry_run;
+			r = snapmgr_prune_sets(ctx, &so, &names);
+			if (r < 0)
+				return fail_lib(ctx, argv[optind], r);
+			key = "set_schedule";
+		} else if (r != -ENOENT)
+			return fail_lib(ctx, argv[optind], r);
+	}
+	if (!names) {
+		r = snapmgr_prune(ctx, &o, &names);
+		if (r < 0)
+			return fail_lib(ctx, o.origin, r);
+	}
 	if (json)
-		return print_json(o.origin, o.dry_run, names) < 0 ?
+		return print_json(key, argv[optind], o.dry_run, names) < 0 ?
 			       EXIT_FAILURE_RUNTIME : EXIT_OK;
 	for (char **n = names; *n; n++)
 		printf("%s%s\n", o.dry_run ? "would remove " : "removed ", *n);

@@ -221,6 +221,9 @@ _public_ int snapmgr_prune_sets(struct snapmgr_ctx *ctx,
 	r = set_items(ctx, o->schedule, &items, &sets, &n);
 	if (r < 0)
 		return r;
+	if (n == 0) /* a name given by hand that no schedule made sets for */
+		return snapmgr_error(ctx, -ENOENT, "no snapshot set made by schedule %s",
+				     o->schedule);
 	remove = calloc(n ? n : 1, sizeof(*remove));
 	if (!remove)
 		return -ENOMEM;

@@ -343,12 +343,14 @@ static void test_prune_sets_end_to_end(void **state)
 	assert_non_null(fake_dm_find("s-20000101T000000-o"));
 	assert_non_null(fake_dm_find("s-20000101T000000-p"));
 
-	/* Another schedule's name prunes nothing of this one's. */
+	/* A schedule that made no set (snapctl prune NAME falls back to an
+	 * origin on this): nothing pruned, and it says so. */
 	o.schedule = "other";
 	o.keep = 0;
-	assert_int_equal(snapmgr_prune_sets(ctx, &o, &names), 0);
-	assert_null(names[0]);
-	strv_free(names);
+	names = NULL;
+	assert_int_equal(snapmgr_prune_sets(ctx, &o, &names), -ENOENT);
+	assert_null(names);
+	assert_string_equal(snapmgr_get_error(ctx), "no snapshot set made by schedule other");
 	assert_non_null(fake_dm_find("s-20261201T100020-o"));
 
 	/* Refusals. */
