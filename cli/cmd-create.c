@@ -113,7 +113,7 @@ static int set_member_arg(struct set_args *a, int c, const char *arg)
 		if (a->n == MAX_MEMBERS)
 			a->bad = "a set has at most 64 origins";
 		else
-			a->m[a->n++] = (struct snapmgr_set_member){ .origin = arg };
+			a->m[a->n++] = (struct snapmgr_set_member){ .size = sizeof(struct snapmgr_set_member), .origin = arg };
 		return 0;
 	}
 	if (a->n == 0) {
@@ -258,8 +258,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct snapmgr_create_opts o = { .chunk_size = 4096 };
-	struct snapmgr_set_opts so = {};
+	struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts, .chunk_size = 4096);
+	struct snapmgr_set_opts so = SNAPMGR_OPTS(struct snapmgr_set_opts);
 	struct set_args sa = {};
 	bool json = false, have_size = false, auto_chunk = false, hooks = false;
 	unsigned n_origins = 0;

@@ -51,7 +51,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct snapmgr_export_opts o = { .format = SNAPMGR_EXPORT_RAW };
+	struct snapmgr_export_opts o = SNAPMGR_OPTS(struct snapmgr_export_opts, .format = SNAPMGR_EXPORT_RAW);
 	struct snapmgr_transfer_stats st;
 	struct progress p;
 	bool json = false;

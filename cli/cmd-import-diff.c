@@ -41,7 +41,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct snapmgr_import_opts o = {};
+	struct snapmgr_import_opts o = SNAPMGR_OPTS(struct snapmgr_import_opts);
 	struct snapmgr_transfer_stats st;
 	struct progress p;
 	bool json = false;

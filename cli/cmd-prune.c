@@ -67,7 +67,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct snapmgr_prune_opts o = { 0 };
+	struct snapmgr_prune_opts o = SNAPMGR_OPTS(struct snapmgr_prune_opts);
 	_cleanup_strv_ char **names = NULL;
 	const char *key = "origin";
 	bool json = false;

@@ -127,10 +127,10 @@ static void finish_set_run(struct sched *s)
 {
 	struct daemon *d = s->d;
 	unsigned int keep = 0;
-	struct snapmgr_prune_opts po = {
+	struct snapmgr_prune_opts po = SNAPMGR_OPTS(struct snapmgr_prune_opts,
 		.schedule = s->name,
 		.older_than = snapmgr_schedule_get_keep_for(s->run),
-	};
+	);
 	_cleanup_strv_ char **gone = NULL;
 	size_t n_gone = 0;
 	int r;
@@ -159,14 +159,14 @@ static void take_set(struct sched *s, const char *const *origins)
 	{
 		struct snapmgr_set_member m[n];
 		char cow[n][4096];
-		struct snapmgr_set_opts o = {
+		struct snapmgr_set_opts o = SNAPMGR_OPTS(struct snapmgr_set_opts,
 			.name = s->snapshot,
 			.n_members = n,
 			.members = m,
 			.pre_hook = snapmgr_schedule_get_pre_hook(s->run),
 			.post_hook = snapmgr_schedule_get_post_hook(s->run),
 			.hook_timeout = snapmgr_config_get_alert_timeout(s->run_config),
-		};
+		);
 
 		for (size_t i = 0; i < n; i++) {
 			/* The member's origin name, as lib/set.c gives it. */
@@ -175,7 +175,7 @@ static void take_set(struct sched *s, const char *const *origins)
 
 			snprintf(cow[i], sizeof(cow[i]), "%s/%s-%s.cow",
 				 snapmgr_schedule_get_cow_dir(s->run), s->snapshot, base);
-			m[i] = (struct snapmgr_set_member){
+			m[i] = (struct snapmgr_set_member){ .size = sizeof(struct snapmgr_set_member),
 				.origin = origins[i],
 				.cow_file = cow[i],
 				.cow_size = snapmgr_schedule_get_cow_size(s->run),
@@ -206,11 +206,11 @@ static void finish_run(struct sched *s)
 {
 	struct daemon *d = s->d;
 	unsigned int keep = 0;
-	struct snapmgr_prune_opts po = {
+	struct snapmgr_prune_opts po = SNAPMGR_OPTS(struct snapmgr_prune_opts,
 		.origin = snapmgr_schedule_get_origin(s->run),
 		.schedule = s->name,
 		.older_than = snapmgr_schedule_get_keep_for(s->run),
-	};
+	);
 	_cleanup_strv_ char **gone = NULL;
 	size_t n_gone = 0;
 	int r;
@@ -235,13 +235,13 @@ static void take_snapshot(struct sched *s)
 {
 	struct daemon *d = s->d;
 	char cow[4096];
-	struct snapmgr_create_opts o = {
+	struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts,
 		.snapshot = s->snapshot,
 		.origin = snapmgr_schedule_get_origin(s->run),
 		.cow_file = cow,
 		.cow_size = snapmgr_schedule_get_cow_size(s->run),
 		.chunk_size = 4096,
-	};
+	);
 	int r;
 
 	snprintf(cow, sizeof(cow), "%s/%s.cow", snapmgr_schedule_get_cow_dir(s->run),

@@ -292,11 +292,13 @@ static int check_opts(struct snapmgr_ctx *ctx, const struct snapmgr_export_opts 
 }
 
 _public_ int snapmgr_export(struct snapmgr_ctx *ctx,
-			    const struct snapmgr_export_opts *opts,
+			    const struct snapmgr_export_opts *theirs,
 			    struct snapmgr_transfer_stats *ret_stats)
 {
 	_cleanup_(changes_unrefp) struct snapmgr_changes *snap = NULL;
 	_cleanup_(changes_unrefp) struct snapmgr_changes *older = NULL;
+	struct snapmgr_export_opts ours;
+	const struct snapmgr_export_opts *opts = &ours;
 	struct exporter x = { .ctx = ctx, .opts = opts, .src = -1,
 			      .out = { .fd = -1 } };
 	const struct snapmgr_range *ranges;
@@ -305,9 +307,12 @@ _public_ int snapmgr_export(struct snapmgr_ctx *ctx,
 	size_t n;
 	int r;
 
-	if (!ctx || !opts)
+	if (!ctx || !theirs)
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
+	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_export_opts");
+	if (r < 0)
+		return r;
 	r = check_opts(ctx, opts);
 	if (r < 0)
 		return r;

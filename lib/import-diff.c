@@ -117,9 +117,11 @@ static void progress(const struct snapmgr_import_opts *o,
 }
 
 _public_ int snapmgr_import_diff(struct snapmgr_ctx *ctx,
-				 const struct snapmgr_import_opts *opts,
+				 const struct snapmgr_import_opts *theirs,
 				 struct snapmgr_transfer_stats *ret_stats)
 {
+	struct snapmgr_import_opts ours;
+	const struct snapmgr_import_opts *opts = &ours;
 	struct snapmgr_transfer_stats st = {};
 	struct image img = { .fd = -1 };
 	struct input in = { .fd = -1 };
@@ -132,9 +134,14 @@ _public_ int snapmgr_import_diff(struct snapmgr_ctx *ctx,
 	struct stat sti;
 	int r;
 
-	if (!ctx || !opts || !opts->input || !opts->target)
+	if (!ctx || !theirs)
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
+	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_import_opts");
+	if (r < 0)
+		return r;
+	if (!opts->input || !opts->target)
+		return -EINVAL;
 	input = opts->input;
 	from_stdin = streq(input, "-");
 	rbd_diff_reader_init(&rd, input_read, &in);

@@ -37,6 +37,15 @@ void snapmgr_log(struct snapmgr_ctx *ctx, int priority, const char *file,
 int snapmgr_error(struct snapmgr_ctx *ctx, int r, const char *format, ...)
 	_printf_(3, 4);
 
+/*
+ * The caller's option struct (its size first: SNAPMGR_OPTS) into ours of
+ * our_size bytes: what both know copied, the rest of ours zero, our size
+ * set. -EINVAL for a size of 0, -EOPNOTSUPP for set bytes beyond ours;
+ * type names the struct in the message.
+ */
+int opts_take(struct snapmgr_ctx *ctx, void *ours, size_t our_size,
+	      const void *theirs, const char *type);
+
 /* A byte range of a device: changed extents, workload writes. */
 struct snapmgr_range {
 	uint64_t offset;

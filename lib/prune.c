@@ -61,19 +61,26 @@ size_t prune_select(const struct prune_item *items, size_t n,
 }
 
 _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
-			   const struct snapmgr_prune_opts *o,
+			   const struct snapmgr_prune_opts *theirs,
 			   char ***ret_names)
 {
 	_cleanup_record_ struct origin_record *rec = NULL;
 	_cleanup_free_ struct prune_item *items = NULL;
 	_cleanup_free_ bool *remove = NULL;
 	_cleanup_strv_ char **names = NULL;
+	struct snapmgr_prune_opts ours;
+	const struct snapmgr_prune_opts *o = &ours;
 	size_t n, gone, k = 0;
 	int r;
 
-	if (!ctx || !o || !o->origin)
+	if (!ctx || !theirs)
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
+	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_prune_opts");
+	if (r < 0)
+		return r;
+	if (!o->origin)
+		return -EINVAL;
 	if (!o->has_keep && o->older_than == 0)
 		return snapmgr_error(ctx, -EINVAL,
 				     "give a number of snapshots to keep, an age, or both");
@@ -203,18 +210,25 @@ static int set_items(struct snapmgr_ctx *ctx, const char *schedule,
 }
 
 _public_ int snapmgr_prune_sets(struct snapmgr_ctx *ctx,
-				const struct snapmgr_prune_opts *o,
+				const struct snapmgr_prune_opts *theirs,
 				char ***ret_names)
 {
 	_cleanup_free_ struct prune_item *items = NULL;
 	_cleanup_strv_ char **sets = NULL, **names = NULL;
 	_cleanup_free_ bool *remove = NULL;
+	struct snapmgr_prune_opts ours;
+	const struct snapmgr_prune_opts *o = &ours;
 	size_t n = 0, gone, k = 0;
 	int r;
 
-	if (!ctx || !o || !o->schedule)
+	if (!ctx || !theirs)
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
+	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_prune_opts");
+	if (r < 0)
+		return r;
+	if (!o->schedule)
+		return -EINVAL;
 	if (!o->has_keep && o->older_than == 0)
 		return snapmgr_error(ctx, -EINVAL,
 				     "give a number of sets to keep, an age, or both");

@@ -545,15 +545,46 @@ out:
 	return r;
 }
 
-static int set_create(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o,
+static int set_create(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *theirs,
 		      const char *schedule)
 {
 	_cleanup_(unlockp) int lock = -1;
+	_cleanup_free_ struct snapmgr_set_member *members = NULL;
+	struct snapmgr_set_opts ours;
+	const struct snapmgr_set_opts *o = &ours;
+	size_t stride;
 	int r;
 
 	SNAPMGR_ENTRY(ctx);
-	if (!ctx || !o || !o->name || (o->n_members > 0 && !o->members))
+	if (!ctx || !theirs)
 		return -EINVAL;
+	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_set_opts");
+	if (r < 0)
+		return r;
+	if (!o->name || (o->n_members > 0 && !o->members))
+		return -EINVAL;
+	/*
+	 * The caller's members, each its own size (the array's stride is the
+	 * first one's: one program built them all), into ours.
+	 */
+	if (o->n_members > 0) {
+		memcpy(&stride, o->members, sizeof(stride));
+		if (stride < sizeof(size_t))
+			return snapmgr_error(ctx, -EINVAL,
+					     "struct snapmgr_set_member has size %zu: set it up with SNAPMGR_OPTS()",
+					     stride);
+		members = calloc(o->n_members, sizeof(*members));
+		if (!members)
+			return -ENOMEM;
+		for (size_t i = 0; i < o->n_members; i++) {
+			r = opts_take(ctx, &members[i], sizeof(members[i]),
+				      (const char *)o->members + i * stride,
+				      "snapmgr_set_member");
+			if (r < 0)
+				return r;
+		}
+		ours.members = members;
+	}
 	r = snapmgr_check_name(ctx, o->name);
 	if (r < 0)
 		return r;

@@ -7,6 +7,16 @@
  * success; objects are opaque and reference counted, and *_unref() accepts
  * NULL and returns NULL. The library never prints: messages go to the log
  * function the caller sets with snapmgr_set_log_fn().
+ *
+ * Option structs (struct snapmgr_*_opts and struct snapmgr_set_member),
+ * which the caller allocates, begin with their own size, so a later
+ * libsnapmgr can add fields at their end without an ABI break. Declare
+ * them with SNAPMGR_OPTS(type, fields...), which sets it. The library
+ * takes the fields the caller's size covers, the rest as zero (a program
+ * built against an older libsnapmgr); a struct longer than the library's
+ * own with any of the extra bytes set is refused with -EOPNOTSUPP (a
+ * program asking for what this library cannot do), a size of 0 with
+ * -EINVAL (not set up with SNAPMGR_OPTS).
  */
 #pragma once
 
@@ -20,6 +30,9 @@ extern "C" {
 #endif
 
 struct snapmgr_ctx;
+
+/* An initializer: struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts, .snapshot = "s"); */
+#define SNAPMGR_OPTS(type, ...) { .size = sizeof(type), __VA_ARGS__ }
 
 /* Library version, e.g. "0.1.0". */
 const char *snapmgr_version(void);
@@ -393,6 +406,7 @@ int snapmgr_policy_next_cow_size(const struct snapmgr_policy *policy,
 int snapmgr_check_name(struct snapmgr_ctx *ctx, const char *name);
 
 struct snapmgr_create_opts {
+	size_t size; /* sizeof(struct snapmgr_create_opts): SNAPMGR_OPTS() */
 	const char *snapshot;    /* dm name of the new snapshot */
 	const char *origin;      /* a block device path, or an origin's name */
 	const char *origin_name; /* name when wrapping; default basename(DEV) */
@@ -433,6 +447,7 @@ int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snapshot, unsigned flags
  * snapmgr_set_remove() undoes it.
  */
 struct snapmgr_set_member {
+	size_t size; /* sizeof(struct snapmgr_set_member): SNAPMGR_OPTS() */
 	const char *origin;      /* as snapmgr_create_opts */
 	const char *origin_name;
 	const char *cow_device;
@@ -441,6 +456,7 @@ struct snapmgr_set_member {
 	uint64_t chunk_size;
 };
 struct snapmgr_set_opts {
+	size_t size; /* sizeof(struct snapmgr_set_opts): SNAPMGR_OPTS() */
 	const char *name;
 	size_t n_members;
 	const struct snapmgr_set_member *members;
@@ -475,6 +491,7 @@ int snapmgr_create_scheduled(struct snapmgr_ctx *ctx,
 			     const char *schedule);
 
 struct snapmgr_prune_opts {
+	size_t size; /* sizeof(struct snapmgr_prune_opts): SNAPMGR_OPTS() */
 	const char *origin;   /* an origin's name */
 	const char *schedule; /* only this schedule's snapshots; NULL: any */
 	bool has_keep;        /* keep the newest keep snapshots */
@@ -763,6 +780,7 @@ typedef void (*snapmgr_progress_fn)(void *userdata,
 				    const struct snapmgr_transfer_stats *stats);
 
 struct snapmgr_export_opts {
+	size_t size; /* sizeof(struct snapmgr_export_opts): SNAPMGR_OPTS() */
 	const char *snapshot;
 	const char *since;  /* NULL: a full export */
 	const char *output; /* exactly one of output and target */
@@ -776,6 +794,7 @@ int snapmgr_export(struct snapmgr_ctx *ctx,
 		   struct snapmgr_transfer_stats *ret_stats);
 
 struct snapmgr_import_opts {
+	size_t size; /* sizeof(struct snapmgr_import_opts): SNAPMGR_OPTS() */
 	const char *input;
 	const char *target;
 	const char *expect_from; /* the stream's 'f' name must be this */

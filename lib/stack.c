@@ -426,15 +426,22 @@ static int create_locked(struct snapmgr_ctx *ctx,
 	return record_save(ctx, rec);
 }
 
-static int create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
+static int create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *theirs,
 		  const char *schedule)
 {
 	_cleanup_(unlockp) int lock = -1;
+	struct snapmgr_create_opts ours;
+	const struct snapmgr_create_opts *o = &ours;
 	int r;
 
-	if (!ctx || !o || !o->snapshot || !o->origin)
+	if (!ctx || !theirs)
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
+	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_create_opts");
+	if (r < 0)
+		return r;
+	if (!o->snapshot || !o->origin)
+		return -EINVAL;
 	r = snapmgr_check_name(ctx, o->snapshot);
 	if (r < 0)
 		return r;

@@ -19,14 +19,14 @@
 static void expect_refusal(const char *origin_name, int want_r, const char *want)
 {
 	struct snapmgr_ctx *ctx = NULL;
-	struct snapmgr_create_opts o = {
+	struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts,
 		.snapshot = "s1",
 		.origin = "/nonexistent/disk",
 		.origin_name = origin_name,
 		.cow_file = "/nonexistent/s1.cow",
 		.cow_size = 1 << 20,
 		.chunk_size = 4096,
-	};
+	);
 
 	assert_int_equal(snapmgr_new(&ctx), 0);
 	assert_int_equal(snapmgr_create(ctx, &o), want_r);

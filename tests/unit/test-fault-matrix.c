@@ -56,14 +56,14 @@ static unsigned total_cases;
 static int create_file(struct snapmgr_ctx *ctx, const char *snap, const char *origin)
 {
 	char cow[256];
-	struct snapmgr_create_opts o = {
+	struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts,
 		.snapshot = snap,
 		.origin = origin,
 		.origin_name = strchr(origin, '/') ? "o" : NULL,
 		.cow_file = cow,
 		.cow_size = 8 << 20,
 		.chunk_size = 4096,
-	};
+	);
 
 	snprintf(cow, sizeof(cow), "%s/%s.cow", cows, snap);
 	return snapmgr_create(ctx, &o);
@@ -71,12 +71,12 @@ static int create_file(struct snapmgr_ctx *ctx, const char *snap, const char *or
 
 static int create_device(struct snapmgr_ctx *ctx, const char *snap)
 {
-	struct snapmgr_create_opts o = {
+	struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts,
 		.snapshot = snap,
 		.origin = "o",
 		.cow_device = COWDISK,
 		.chunk_size = 8192,
-	};
+	);
 
 	return snapmgr_create(ctx, &o);
 }
@@ -106,15 +106,15 @@ static int set_create_hooks_t(struct snapmgr_ctx *ctx, const char *origin,
 {
 	char cow1[256], cow2[256];
 	struct snapmgr_set_member m[2] = {
-		{ .origin = origin, .origin_name = strchr(origin, '/') ? "o" : NULL,
+		{ .size = sizeof(struct snapmgr_set_member), .origin = origin, .origin_name = strchr(origin, '/') ? "o" : NULL,
 		  .cow_file = cow1, .cow_size = 8 << 20, .chunk_size = 4096 },
-		{ .origin = DISK2, .origin_name = "p", .cow_file = cow2,
+		{ .size = sizeof(struct snapmgr_set_member), .origin = DISK2, .origin_name = "p", .cow_file = cow2,
 		  .cow_size = 8 << 20, .chunk_size = 8192 },
 	};
-	struct snapmgr_set_opts o = {
+	struct snapmgr_set_opts o = SNAPMGR_OPTS(struct snapmgr_set_opts,
 		.name = "set1", .n_members = 2, .members = m,
 		.pre_hook = pre, .post_hook = post, .hook_timeout = timeout,
-	};
+	);
 
 	snprintf(cow1, sizeof(cow1), "%s/set1-o.cow", cows);
 	snprintf(cow2, sizeof(cow2), "%s/set1-p.cow", cows);
@@ -556,8 +556,8 @@ static void test_set_names(void **unused)
 	assert_int_equal(create_file(ctx, "set1", "o"), -EEXIST);
 	expect_contains(snapmgr_get_error(ctx), "name is taken by a snapshot set");
 	{
-		struct snapmgr_set_member m = { .origin = "o", .cow_device = COWDISK, .chunk_size = 4096 };
-		struct snapmgr_set_opts o = { .name = "s1", .n_members = 1, .members = &m };
+		struct snapmgr_set_member m = { .size = sizeof(m), .origin = "o", .cow_device = COWDISK, .chunk_size = 4096 };
+		struct snapmgr_set_opts o = SNAPMGR_OPTS(struct snapmgr_set_opts, .name = "s1", .n_members = 1, .members = &m);
 
 		assert_int_equal(snapmgr_set_create(ctx, &o), -EEXIST);
 		expect_contains(snapmgr_get_error(ctx), "a snapshot is named so");

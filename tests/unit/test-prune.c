@@ -183,14 +183,14 @@ static char top[128];
 static int create(struct snapmgr_ctx *ctx, const char *snap, const char *schedule)
 {
 	char cow[256];
-	struct snapmgr_create_opts o = {
+	struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts,
 		.snapshot = snap,
 		.origin = strcmp(snap, "first") == 0 ? "/fake/disk" : "o",
 		.origin_name = strcmp(snap, "first") == 0 ? "o" : NULL,
 		.cow_file = cow,
 		.cow_size = 1 << 20,
 		.chunk_size = 4096,
-	};
+	);
 
 	snprintf(cow, sizeof(cow), "%s/%s.cow", top, snap);
 	return schedule ? snapmgr_create_scheduled(ctx, &o, schedule) :
@@ -201,7 +201,7 @@ static void test_prune_end_to_end(void **state)
 {
 	struct snapmgr_ctx *ctx = NULL;
 	char **names = NULL, dir[200];
-	struct snapmgr_prune_opts o = { .origin = "o", .has_keep = true, .keep = 2 };
+	struct snapmgr_prune_opts o = SNAPMGR_OPTS(struct snapmgr_prune_opts, .origin = "o", .has_keep = true, .keep = 2);
 
 	snprintf(top, sizeof(top), "/dev/shm/test-prune.XXXXXX");
 	assert_non_null(mkdtemp(top));
@@ -272,12 +272,12 @@ static int create_set(struct snapmgr_ctx *ctx, const char *set, const char *sche
 	static bool wrapped;
 	char cow1[256], cow2[256];
 	struct snapmgr_set_member m[2] = {
-		{ .origin = wrapped ? "o" : "/fake/disk", .origin_name = wrapped ? NULL : "o",
+		{ .size = sizeof(struct snapmgr_set_member), .origin = wrapped ? "o" : "/fake/disk", .origin_name = wrapped ? NULL : "o",
 		  .cow_file = cow1, .cow_size = 1 << 20, .chunk_size = 4096 },
-		{ .origin = wrapped ? "p" : "/fake/disk2", .origin_name = wrapped ? NULL : "p",
+		{ .size = sizeof(struct snapmgr_set_member), .origin = wrapped ? "p" : "/fake/disk2", .origin_name = wrapped ? NULL : "p",
 		  .cow_file = cow2, .cow_size = 1 << 20, .chunk_size = 4096 },
 	};
-	struct snapmgr_set_opts o = { .name = set, .n_members = 2, .members = m };
+	struct snapmgr_set_opts o = SNAPMGR_OPTS(struct snapmgr_set_opts, .name = set, .n_members = 2, .members = m);
 
 	snprintf(cow1, sizeof(cow1), "%s/%s-o.cow", top, set);
 	snprintf(cow2, sizeof(cow2), "%s/%s-p.cow", top, set);
@@ -290,7 +290,7 @@ static void test_prune_sets_end_to_end(void **state)
 {
 	struct snapmgr_ctx *ctx = NULL;
 	char **names = NULL, dir[200], cmd[200];
-	struct snapmgr_prune_opts o = { .schedule = "s", .has_keep = true, .keep = 1 };
+	struct snapmgr_prune_opts o = SNAPMGR_OPTS(struct snapmgr_prune_opts, .schedule = "s", .has_keep = true, .keep = 1);
 
 	snprintf(top, sizeof(top), "/dev/shm/test-prune-sets.XXXXXX");
 	assert_non_null(mkdtemp(top));
@@ -314,7 +314,7 @@ static void test_prune_sets_end_to_end(void **state)
 
 	/* Per origin, a set's member is never pruned: sets stay whole. */
 	{
-		struct snapmgr_prune_opts po = { .origin = "o", .has_keep = true, .keep = 0 };
+		struct snapmgr_prune_opts po = SNAPMGR_OPTS(struct snapmgr_prune_opts, .origin = "o", .has_keep = true, .keep = 0);
 
 		assert_int_equal(snapmgr_prune(ctx, &po, &names), 0);
 		assert_null(names[0]);

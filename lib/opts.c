@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Option structs that carry their own size (SNAPMGR_OPTS in snapmgr.h): an
+ * entry point copies the caller's into a struct of its own size before
+ * reading any field, so every later read is of memory that exists and of
+ * a field this library knows, whichever libsnapmgr the caller was built
+ * against.
+ */
+#include <string.h>
+
+#include "libsnapmgr-private.h"
+
+int opts_take(struct snapmgr_ctx *ctx, void *ours, size_t our_size,
+	      const void *theirs, const char *type)
+{
+	const unsigned char *bytes = theirs;
+	size_t their_size;
+
+	if (!theirs)
+		return -EINVAL;
+	memcpy(&their_size, theirs, sizeof(their_size));
+	if (their_size < sizeof(size_t))
+		return snapmgr_error(ctx, -EINVAL,
+				     "struct %s has size %zu: set it up with SNAPMGR_OPTS()",
+				     type, their_size);
+	for (size_t i = our_size; i < their_size; i++)
+		if (bytes[i])
+			return snapmgr_error(ctx, -EOPNOTSUPP,
+					     "struct %s sets fields this libsnapmgr (%s) does not have",
+					     type, snapmgr_version());
+	memset(ours, 0, our_size);
+	memcpy(ours, theirs, their_size < our_size ? their_size : our_size);
+	memcpy(ours, &our_size, sizeof(our_size));
+	return 0;
+}
