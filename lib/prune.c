@@ -60,6 +60,57 @@ size_t prune_select(const struct prune_item *items, size_t n,
 	return gone;
 }
 
+/*
+ * The gone items marked in remove, oldest first (same second: by name), so
+ * that a failure half-way leaves the newest ones; each removed with
+ * remove_fn unless dry_run. ret_names (may be NULL): their names, in that
+ * order. what: "" or "set ", for the message of a removal that failed.
+ */
+static int remove_oldest_first(struct snapmgr_ctx *ctx, const struct prune_item *items,
+			       size_t n, bool *remove, size_t gone, bool dry_run,
+			       int (*remove_fn)(struct snapmgr_ctx *, const char *, unsigned),
+			       const char *what, char ***ret_names)
+{
+	_cleanup_strv_ char **names = calloc(gone + 1, sizeof(char *));
+	size_t k = 0;
+	int r;
+
+	if (!names)
+		return -ENOMEM;
+	for (;;) {
+		size_t oldest = n;
+
+		for (size_t i = 0; i < n; i++)
+			if (remove[i] && (oldest == n ||
+					  items[i].created < items[oldest].created ||
+					  (items[i].created == items[oldest].created &&
+					   strcmp(items[i].name, items[oldest].name) < 0)))
+				oldest = i;
+		if (oldest == n)
+			break;
+		remove[oldest] = false;
+		names[k] = strdup(items[oldest].name);
+		if (!names[k])
+			return -ENOMEM;
+		k++;
+	}
+	if (!dry_run)
+		for (size_t i = 0; i < k; i++) {
+			r = remove_fn(ctx, names[i], 0);
+			if (r < 0) {
+				char why[256];
+
+				snprintf(why, sizeof(why), "%s",
+					 snapmgr_get_error(ctx) ?: strerror(-r));
+				return snapmgr_error(ctx, r, "cannot remove %s%s: %s",
+						     what, names[i], why);
+			}
+		}
+	if (ret_names)
+		*ret_names = TAKE_PTR(names);
+	return 0;
+}
+
 _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 			   const struct snapmgr_prune_opts *theirs,
 			   char ***ret_names)
@@ -67,10 +118,9 @@ _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 	_cleanup_record_ struct origin_record *rec = NULL;
 	_cleanup_free_ struct prune_item *items = NULL;
 	_cleanup_free_ bool *remove = NULL;
-	_cleanup_strv_ char **names = NULL;
 	struct snapmgr_prune_opts ours;
 	const struct snapmgr_prune_opts *o = &ours;
-	size_t n, gone, k = 0;
+	size_t n, gone;
 	int r;
 
 	if (!ctx || !theirs)
@@ -104,42 +154,8 @@ _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 		};
 	gone = prune_select(items, n, o->schedule, o->has_keep, o->keep,
 			    o->older_than, (int64_t)time(NULL), remove);
-	names = calloc(gone + 1, sizeof(char *));
-	if (!names)
-		return -ENOMEM;
-	/* Oldest first: a failure half-way leaves the newest ones. */
-	for (size_t pass = 0; pass < n; pass++) {
-		size_t oldest = n;
-
-		for (size_t i = 0; i < n; i++)
-			if (remove[i] && (oldest == n ||
-					  items[i].created < items[oldest].created ||
-					  (items[i].created == items[oldest].created &&
-					   strcmp(items[i].name, items[oldest].name) < 0)))
-				oldest = i;
-		if (oldest == n)
-			break;
-		remove[oldest] = false;
-		names[k] = strdup(items[oldest].name);
-		if (!names[k])
-			return -ENOMEM;
-		k++;
-	}
-	if (!o->dry_run)
-		for (size_t i = 0; i < k; i++) {
-			r = snapmgr_remove(ctx, names[i], 0);
-			if (r < 0) {
-				char why[256];
-
-				snprintf(why, sizeof(why), "%s",
-					 snapmgr_get_error(ctx) ?: strerror(-r));
-				return snapmgr_error(ctx, r, "cannot remove %s: %s",
-						     names[i], why);
-			}
-		}
-	if (ret_names)
-		*ret_names = TAKE_PTR(names);
-	return 0;
+	return remove_oldest_first(ctx, items, n, remove, gone, o->dry_run,
+				   snapmgr_remove, "", ret_names);
 }
 
 /*
@@ -214,11 +230,11 @@ _public_ int snapmgr_prune_sets(struct snapmgr_ctx *ctx,
 				char ***ret_names)
 {
 	_cleanup_free_ struct prune_item *items = NULL;
-	_cleanup_strv_ char **sets = NULL, **names = NULL;
+	_cleanup_strv_ char **sets = NULL;
 	_cleanup_free_ bool *remove = NULL;
 	struct snapmgr_prune_opts ours;
 	const struct snapmgr_prune_opts *o = &ours;
-	size_t n = 0, gone, k = 0;
+	size_t n = 0, gone;
 	int r;
 
 	if (!ctx || !theirs)
@@ -243,42 +259,8 @@ _public_ int snapmgr_prune_sets(struct snapmgr_ctx *ctx,
 		return -ENOMEM;
 	gone = prune_select(items, n, o->schedule, o->has_keep, o->keep,
 			    o->older_than, (int64_t)time(NULL), remove);
-	names = calloc(gone + 1, sizeof(char *));
-	if (!names)
-		return -ENOMEM;
-	/* Oldest first, as snapmgr_prune(). */
-	for (;;) {
-		size_t oldest = n;
-
-		for (size_t i = 0; i < n; i++)
-			if (remove[i] && (oldest == n ||
-					  items[i].created < items[oldest].created ||
-					  (items[i].created == items[oldest].created &&
-					   strcmp(items[i].name, items[oldest].name) < 0)))
-				oldest = i;
-		if (oldest == n)
-			break;
-		remove[oldest] = false;
-		names[k] = strdup(items[oldest].name);
-		if (!names[k])
-			return -ENOMEM;
-		k++;
-	}
-	if (!o->dry_run)
-		for (size_t i = 0; i < k; i++) {
-			r = snapmgr_set_remove(ctx, names[i], 0);
-			if (r < 0) {
-				char why[256];
-
-				snprintf(why, sizeof(why), "%s",
-					 snapmgr_get_error(ctx) ?: strerror(-r));
-				return snapmgr_error(ctx, r, "cannot remove set %s: %s",
-						     names[i], why);
-			}
-		}
-	if (ret_names)
-		*ret_names = TAKE_PTR(names);
-	return 0;
+	return remove_oldest_first(ctx, items, n, remove, gone, o->dry_run,
+				   snapmgr_set_remove, "set ", ret_names);
 }
 
 _public_ int snapmgr_parse_duration(const char *s, uint64_t *ret_seconds)
