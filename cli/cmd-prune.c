@@ -110,22 +110,25 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	o.origin = argv[optind];
 	/*
 	 * A set schedule's name first (a dry run finds whether it made
-	 * sets): its sets go whole. Else an origin, whose own errors stand.
+	 * sets; asked for a dry run, it is the answer): its sets go whole.
+	 * Else an origin, whose own errors stand.
 	 */
 	if (!o.schedule) {
 		struct snapmgr_prune_opts so = o;
-		_cleanup_strv_ char **probe = NULL;
 
 		so.origin = NULL;
 		so.schedule = argv[optind];
 		so.dry_run = true;
-		r = snapmgr_prune_sets(ctx, &so, &probe);
+		r = snapmgr_prune_sets(ctx, &so, &names);
 		if (r >= 0) {
-			so.dry_run = o.dry_run;
-			r = snapmgr_prune_sets(ctx, &so, &names);
-			if (r < 0)
-				return fail_lib(ctx, argv[optind], r);
 			key = "set_schedule";
+			if (!o.dry_run) {
+				strv_free(TAKE_PTR(names));
+				so.dry_run = false;
+				r = snapmgr_prune_sets(ctx, &so, &names);
+				if (r < 0)
+					return fail_lib(ctx, argv[optind], r);
+			}
 		} else if (r != -ENOENT)
 			return fail_lib(ctx, argv[optind], r);
 	}
