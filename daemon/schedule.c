@@ -123,7 +123,11 @@ static int start_hook(struct sched *s, const char *cmd, enum stage stage)
 	return 1;
 }
 
-static void finish_set_run(struct sched *s)
+/*
+ * After a successful take: prune by the schedule's policy, the sets it
+ * made (set) or its origin's snapshots, and end the run saying both.
+ */
+static void finish_run(struct sched *s, bool set)
 {
 	struct daemon *d = s->d;
 	unsigned int keep = 0;
@@ -131,21 +135,30 @@ static void finish_set_run(struct sched *s)
 		.schedule = s->name,
 		.older_than = snapmgr_schedule_get_keep_for(s->run),
 	);
+	const char *what = set ? "set " : "";
 	_cleanup_strv_ char **gone = NULL;
 	size_t n_gone = 0;
 	int r;
 
 	po.has_keep = snapmgr_schedule_get_keep(s->run, &keep) == 0;
 	po.keep = keep;
-	r = snapmgr_prune_sets(d->ctx, &po, &gone);
+	if (set) {
+		r = snapmgr_prune_sets(d->ctx, &po, &gone);
+	} else {
+		/* The origin's dm name: on first use origin may be a device path. */
+		po.origin = snapmgr_schedule_get_origin(s->run);
+		if (strchr(po.origin, '/'))
+			po.origin = strrchr(po.origin, '/') + 1;
+		r = snapmgr_prune(d->ctx, &po, &gone);
+	}
 	if (r < 0) {
-		run_end(s, false, "took set %s, prune failed: %s", s->snapshot,
+		run_end(s, false, "took %s%s, prune failed: %s", what, s->snapshot,
 			snapmgr_get_error(d->ctx) ?: strerror(-r));
 		return;
 	}
 	for (char **g = gone; g && *g; g++)
 		n_gone++;
-	run_end(s, true, "took set %s, pruned %zu", s->snapshot, n_gone);
+	run_end(s, true, "took %s%s, pruned %zu", what, s->snapshot, n_gone);
 }
 
 static void take_set(struct sched *s, const char *const *origins)
@@ -199,36 +212,7 @@ static void take_set(struct sched *s, const char *const *origins)
 			snapmgr_get_error(d->ctx) ?: strerror(-r));
 		return;
 	}
-	finish_set_run(s);
-}
-
-static void finish_run(struct sched *s)
-{
-	struct daemon *d = s->d;
-	unsigned int keep = 0;
-	struct snapmgr_prune_opts po = SNAPMGR_OPTS(struct snapmgr_prune_opts,
-		.origin = snapmgr_schedule_get_origin(s->run),
-		.schedule = s->name,
-		.older_than = snapmgr_schedule_get_keep_for(s->run),
-	);
-	_cleanup_strv_ char **gone = NULL;
-	size_t n_gone = 0;
-	int r;
-
-	po.has_keep = snapmgr_schedule_get_keep(s->run, &keep) == 0;
-	po.keep = keep;
-	/* The origin's dm name: on first use origin may be a device path. */
-	if (strchr(po.origin, '/'))
-		po.origin = strrchr(po.origin, '/') + 1;
-	r = snapmgr_prune(d->ctx, &po, &gone);
-	if (r < 0) {
-		run_end(s, false, "took %s, prune failed: %s", s->snapshot,
-			snapmgr_get_error(d->ctx) ?: strerror(-r));
-		return;
-	}
-	for (char **g = gone; g && *g; g++)
-		n_gone++;
-	run_end(s, true, "took %s, pruned %zu", s->snapshot, n_gone);
+	finish_run(s, true);
 }
 
 static void take_snapshot(struct sched *s)
@@ -259,7 +243,7 @@ static void take_snapshot(struct sched *s)
 		return;
 	}
 	if (r == 0)
-		finish_run(s);
+		finish_run(s, false);
 }
 
 static int hook_done(sd_event_source *src, const siginfo_t *si, void *userdata)
@@ -283,7 +267,7 @@ static int hook_done(sd_event_source *src, const siginfo_t *si, void *userdata)
 			child_status(si, how, sizeof(how)));
 		return 0;
 	}
-	finish_run(s);
+	finish_run(s, false);
 	return 0;
 }
 
