@@ -111,6 +111,27 @@ static int remove_oldest_first(struct snapmgr_ctx *ctx, const struct prune_item 
 	return 0;
 }
 
+/*
+ * An entry point's start: the caller's options into ours, and a policy
+ * given (what: "snapshots" or "sets", for the message).
+ */
+static int prune_opts_take(struct snapmgr_ctx *ctx, const struct snapmgr_prune_opts *theirs,
+			   struct snapmgr_prune_opts *ours, const char *what)
+{
+	int r;
+
+	if (!ctx || !theirs)
+		return -EINVAL;
+	snapmgr_clear_error(ctx);
+	r = opts_take(ctx, ours, sizeof(*ours), theirs, "snapmgr_prune_opts");
+	if (r < 0)
+		return r;
+	if (!ours->has_keep && ours->older_than == 0)
+		return snapmgr_error(ctx, -EINVAL, "give a number of %s to keep, an age, or both",
+				     what);
+	return 0;
+}
+
 _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 			   const struct snapmgr_prune_opts *theirs,
 			   char ***ret_names)
@@ -123,17 +144,11 @@ _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 	size_t n, gone;
 	int r;
 
-	if (!ctx || !theirs)
-		return -EINVAL;
-	snapmgr_clear_error(ctx);
-	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_prune_opts");
+	r = prune_opts_take(ctx, theirs, &ours, "snapshots");
 	if (r < 0)
 		return r;
 	if (!o->origin)
 		return -EINVAL;
-	if (!o->has_keep && o->older_than == 0)
-		return snapmgr_error(ctx, -EINVAL,
-				     "give a number of snapshots to keep, an age, or both");
 	r = record_load(ctx, o->origin, &rec);
 	if (r == -ENOENT)
 		return snapmgr_error(ctx, r, "no such origin");
@@ -237,17 +252,11 @@ _public_ int snapmgr_prune_sets(struct snapmgr_ctx *ctx,
 	size_t n = 0, gone;
 	int r;
 
-	if (!ctx || !theirs)
-		return -EINVAL;
-	snapmgr_clear_error(ctx);
-	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_prune_opts");
+	r = prune_opts_take(ctx, theirs, &ours, "sets");
 	if (r < 0)
 		return r;
 	if (!o->schedule)
 		return -EINVAL;
-	if (!o->has_keep && o->older_than == 0)
-		return snapmgr_error(ctx, -EINVAL,
-				     "give a number of sets to keep, an age, or both");
 	r = set_items(ctx, o->schedule, &items, &sets, &n);
 	if (r < 0)
 		return r;
