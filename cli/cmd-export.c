@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* snapctl export SNAP: a snapshot's data out, whole or incremental. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,12 +14,15 @@ static void help(void)
 	       " snapctl export [options] SNAP (-o FILE | --to TARGET)\n"
 	       "\n"
 	       "Copy the data of the snapshot SNAP out: the whole device, or with --since\n"
-	       "only the extents written since OLDER_SNAP was taken (an incremental backup;\n"
-	       "see 'snapctl changes'), read from SNAP.\n"
+	       "only the extents written since OLDER_SNAP was taken, or since a change\n"
+	       "TOKEN of a tracked origin (an incremental backup; see 'snapctl changes'),\n"
+	       "read from SNAP.\n"
 	       "\n"
 	       "Options:\n"
 	       "     --since OLDER_SNAP   an older snapshot of the same origin, kept since\n"
 	       "                          the last backup: export only what changed since\n"
+	       "     --since TOKEN        or the change_token of the last backup's snapshot\n"
+	       "                          (snapctl track; that snapshot may be gone)\n"
 	       " -o, --output FILE        write a new file (never overwritten), '-' for\n"
 	       "                          stdout; raw: a sparse image (full exports only)\n"
 	       "     --to TARGET          update TARGET in place: an image file (created\n"
@@ -35,7 +39,8 @@ static void help(void)
 	       "Runs of zeros become holes in a raw file and 'z' records in rbd-diff.\n"
 	       "Refused, with the reason, when OLDER_SNAP is not older than SNAP, not of\n"
 	       "the same origin, invalid or merging.\n"
-	       "Exit status: 0 exported, 1 refused or failed, 2 usage error.\n"
+	       "Exit status: 0 exported, 1 refused or failed, 2 usage error, 3 full backup\n"
+	       "needed: --since TOKEN cannot answer (the message says why).\n"
 	       "For more details see snapctl(8).\n");
 }
 
@@ -105,6 +110,10 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	o.userdata = &p;
 	r = snapmgr_export(ctx, &o, &st);
 	progress_end(&p);
+	if (r == -ESTALE && o.since && strchr(o.since, ':')) {
+		fail_lib(ctx, o.snapshot, r);
+		return EXIT_FULL_BACKUP;
+	}
 	if (r < 0)
 		return fail_lib(ctx, o.snapshot, r);
 	progress_finish(&p, o.snapshot, &st);

@@ -51,6 +51,8 @@ static void print_human(const struct snapmgr_snapshot *s, int batching)
 	if ((v = snapmgr_snapshot_get_cow_file(s)))
 		printf("  cow file:       %s\n", v);
 	printf("  chunk size:     %" PRIu64 "\n", snapmgr_snapshot_get_chunk_size(s));
+	if ((v = snapmgr_snapshot_get_change_token(s)))
+		printf("  change token:   %s\n", v);
 	if (snapmgr_snapshot_get_usage(s, &size, &used, &meta))
 		printf("  used:           %" PRIu64 " of %" PRIu64 " bytes (%.2f%%), metadata %" PRIu64 "\n",
 		       used, size, snapmgr_snapshot_get_fill_percent(s), meta);
@@ -164,12 +166,32 @@ static void daemon_print(json_object *extra)
 	}
 }
 
+static void tracking_print(json_object *arr)
+{
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *t = json_object_array_get_idx(arr, i), *v;
+
+		json_object_object_get_ex(t, "origin", &v);
+		printf("origin %s: tracked", json_object_get_string(v));
+		json_object_object_get_ex(t, "state", &v);
+		if (!streq(json_object_get_string(v), "active"))
+			printf(" (%s)", json_object_get_string(v));
+		json_object_object_get_ex(t, "block_size", &v);
+		printf(", block size %s", json_object_get_string(v));
+		if (json_object_object_get_ex(t, "era", &v) && v)
+			printf(", era %s", json_object_get_string(v));
+		if (json_object_object_get_ex(t, "metadata_fill_percent", &v) && v)
+			printf(", metadata %.2f%% used", json_object_get_double(v));
+		printf("\n");
+	}
+}
+
 /* Shows the named snapshots (all when names is empty). */
 static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 		bool json)
 {
 	struct snapmgr_snapshot **list = NULL;
-	json_object *doc = NULL, *arr = NULL, *extra, *schedules = NULL;
+	json_object *doc = NULL, *arr = NULL, *extra, *schedules = NULL, *tracking = NULL;
 	int rc = EXIT_OK, r, batching;
 
 	r = snapmgr_snapshot_list(ctx, &list);
@@ -207,11 +229,18 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 			rc = fail(names[i], -ENOENT, "no such snapshot");
 	}
 	/* Schedules are the daemon's, not a snapshot's: only in the full view. */
-	if (json)
+	/* Tracked origins too: what a backup tool watches besides snapshots. */
+	if (!n_names && snapmgr_tracking_to_json(ctx, NULL, &tracking) < 0)
+		tracking = NULL;
+	if (json) {
 		json_object_object_add(doc, "schedules",
 				       n_names ? NULL : json_object_get(schedules));
-	else if (!n_names)
+		json_object_object_add(doc, "tracking", json_object_get(tracking));
+	} else if (!n_names) {
 		schedules_print(schedules);
+		tracking_print(tracking);
+	}
+	json_object_put(tracking);
 	if (json)
 		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -25,6 +25,8 @@ static const struct cmd *const commands[] = {
 	&cmd_mount,
 	&cmd_umount,
 	&cmd_prune,
+	&cmd_track,
+	&cmd_untrack,
 	NULL,
 };
 

@@ -13,6 +13,8 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAILURE_RUNTIME = 1, /* the operation failed; nothing half-made */
 	EXIT_USAGE = 2,           /* bad command line; nothing was touched */
+	/* changes/export --since TOKEN: the token cannot answer, back up in full */
+	EXIT_FULL_BACKUP = 3,
 };
 
 struct cmd {
@@ -29,6 +31,7 @@ extern const struct cmd cmd_check;
 extern const struct cmd cmd_changes, cmd_export, cmd_import_diff;
 extern const struct cmd cmd_mount, cmd_umount;
 extern const struct cmd cmd_prune;
+extern const struct cmd cmd_track, cmd_untrack;
 
 /* Progress of export and import-diff (progress.c). */
 struct snapmgr_transfer_stats;

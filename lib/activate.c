@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 
 #include "blockdev.h"
+#include "era.h"
 #include "loop.h"
 #include "merge.h"
 #include "record.h"
@@ -51,7 +52,9 @@ static int origin_assemble_merging(struct snapmgr_ctx *ctx,
 		return r;
 	if (!real) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", rec->id);
-		snprintf(params, sizeof(params), "%s 0", rec->devnum);
+		r = origin_data_params(ctx, rec, params, sizeof(params));
+		if (r < 0)
+			return r;
 		r = smdm_create(ctx, realname, uuid, "linear", rec->sectors, params);
 		if (r < 0)
 			return r;
@@ -201,6 +204,15 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 		return r;
 
 	merging = record_merging(rec);
+	/* The era layer first: NAME-real maps it. */
+	if (!(rec->n_snapshots == 0 && rec->unwrapped)) {
+		r = track_assemble(ctx, rec);
+		if (r < 0)
+			return r;
+		r = record_save(ctx, rec);
+		if (r < 0)
+			return r;
+	}
 	r = device_lookup(ctx, origin, &origdev);
 	if (r < 0)
 		return r;
@@ -209,7 +221,12 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 		if (origdev)
 			return 0;
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", rec->id);
-		snprintf(params, sizeof(params), "%s 0", devs);
+		r = track_assemble(ctx, rec);
+		if (r < 0)
+			return r;
+		r = origin_data_params(ctx, rec, params, sizeof(params));
+		if (r < 0)
+			return r;
 		return smdm_create(ctx, origin, uuid, "linear", rec->sectors, params);
 	}
 	/*

@@ -51,6 +51,9 @@ struct snapmgr_changes {
 	struct snapmgr_range *ranges;
 	size_t n_ranges;
 	uint64_t changed_bytes;
+	/* From snapmgr_changes_since(): the token and the era it names. */
+	char *token;
+	uint32_t token_era;
 };
 
 static int compare_u64(const void *a, const void *b)
@@ -201,6 +204,7 @@ static struct snapmgr_changes *changes_free(struct snapmgr_changes *c)
 	free(c->uuid);
 	free(c->origin);
 	free(c->cow_device);
+	free(c->token);
 	free(c->ranges);
 	free(c);
 	return NULL;
@@ -343,6 +347,37 @@ _public_ int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *name,
 	return 0;
 }
 
+int changes_new_tracked(const char *snapshot, const char *origin, const char *token,
+			uint32_t era, uint64_t origin_size, uint64_t granularity,
+			struct snapmgr_range *ranges, size_t n, struct snapmgr_changes **ret)
+{
+	_cleanup_(changes_freep) struct snapmgr_changes *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		free(ranges);
+		return -ENOMEM;
+	}
+	c->refcount = 1;
+	c->ranges = ranges;
+	c->n_ranges = n;
+	c->owner = SNAPMGR_OWNER_SNAPMGR;
+	if ((snapshot && !(c->snapshot = strdup(snapshot))) ||
+	    !(c->origin = strdup(origin)) || !(c->token = strdup(token)))
+		return -ENOMEM;
+	c->token_era = era;
+	c->origin_size = origin_size;
+	c->granularity = granularity;
+	for (size_t i = 0; i < n; i++)
+		c->changed_bytes += ranges[i].length;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+_public_ const char *snapmgr_changes_get_token(const struct snapmgr_changes *c)
+{
+	return c ? c->token : NULL;
+}
+
 _public_ struct snapmgr_changes *snapmgr_changes_ref(struct snapmgr_changes *c)
 {
 	if (c)
@@ -459,6 +494,16 @@ _public_ int snapmgr_changes_to_json(const struct snapmgr_changes *c,
 	since = json_object_new_object();
 	if (!root || !since)
 		goto oom;
+	if (c->token) {
+		r |= add(since, "token", json_object_new_string(c->token));
+		r |= add(since, "era", json_object_new_uint64(c->token_era));
+		r |= add(since, "origin", json_object_new_string(c->origin));
+		if (c->snapshot)
+			r |= add(since, "snapshot", json_object_new_string(c->snapshot));
+		else
+			json_object_object_add(since, "snapshot", NULL);
+		goto since_done;
+	}
 	r |= add(since, "snapshot", json_object_new_string(c->snapshot));
 	r |= add(since, "uuid", json_object_new_string(c->uuid));
 	r |= add(since, "owner", json_object_new_string(snapmgr_owner_to_string(c->owner)));
@@ -468,6 +513,7 @@ _public_ int snapmgr_changes_to_json(const struct snapmgr_changes *c,
 		json_object_object_add(since, "origin", NULL);
 	r |= add(since, "cow_device", json_object_new_string(c->cow_device));
 	r |= add(since, "exception_count", json_object_new_uint64(c->exception_count));
+since_done:
 	r |= add(root, "origin_size_bytes", json_object_new_uint64(c->origin_size));
 	r |= add(root, "granularity_bytes", json_object_new_uint64(c->granularity));
 	r |= add(root, "changed_bytes", json_object_new_uint64(c->changed_bytes));

@@ -21,6 +21,14 @@ int changes_ranges_from_store(struct snapmgr_ctx *ctx,
 int changes_open_store(struct snapmgr_ctx *ctx, const char *cow_path,
 		       uint64_t origin_size, struct snapmgr_cow_store **ret);
 
+/*
+ * lib/era-changes.c's result: the blocks written since token (ranges
+ * taken, freed on failure too); snapshot NULL when asked of the origin.
+ */
+int changes_new_tracked(const char *snapshot, const char *origin, const char *token,
+			uint32_t era, uint64_t origin_size, uint64_t granularity,
+			struct snapmgr_range *ranges, size_t n, struct snapmgr_changes **ret);
+
 const struct snapmgr_range *changes_ranges(const struct snapmgr_changes *c,
 					   size_t *ret_n);
 /* The origin device named in the snapshot's table. */

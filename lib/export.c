@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "changes.h"
+#include "era.h"
 #include "image-io.h"
 #include "rbd-diff.h"
 
@@ -243,6 +244,13 @@ static int get_since(struct snapmgr_ctx *ctx, const struct snapmgr_changes *snap
 
 	if (streq(since, snapmgr_changes_get_snapshot(snap)))
 		return snapmgr_error(ctx, -EINVAL, "--since names the snapshot itself");
+	/*
+	 * A change token: the blocks written since it, which cover every
+	 * byte in which SNAP differs from the origin at the token (refused
+	 * when SNAP is older than the token, or the token cannot answer).
+	 */
+	if (token_looks_like(since))
+		return snapmgr_changes_since(ctx, snapmgr_changes_get_snapshot(snap), since, ret);
 	for (unsigned int attempt = 0;; attempt++) {
 		struct snapmgr_changes *older = NULL;
 

@@ -22,6 +22,7 @@
 
 #include "blockdev.h"
 #include "dm-parse.h"
+#include "era.h"
 #include "loop.h"
 #include "record.h"
 #include "merge.h"
@@ -233,8 +234,9 @@ static int merge_restore_origin(struct snapmgr_ctx *ctx, const struct origin_rec
 			r = smdm_reload(ctx, rec->name, "snapshot-origin", rec->sectors, params);
 		}
 	} else {
-		snprintf(params, sizeof(params), "%s 0", rec->devnum);
-		r = smdm_reload(ctx, rec->name, "linear", rec->sectors, params);
+		r = origin_data_params(ctx, rec, params, sizeof(params));
+		if (r >= 0)
+			r = smdm_reload(ctx, rec->name, "linear", rec->sectors, params);
 	}
 	if (r >= 0)
 		r = smdm_resume(ctx, rec->name);

@@ -16,90 +16,14 @@
  *   the log the way the kernel does after a crash; then xfs_admin.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mount-private.h"
-
-extern char **environ;
-
-/* The last non-empty line of what a tool printed, for the one-line error. */
-static void last_line(char *buf, size_t len, char *out, size_t out_len)
-{
-	char *end, *start;
-
-	buf[len] = '\0';
-	end = buf + len;
-	while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
-		*--end = '\0';
-	start = strrchr(buf, '\n');
-	start = start ? start + 1 : buf;
-	len = strlen(start);
-	if (len >= out_len)
-		len = out_len - 1;
-	memcpy(out, start, len);
-	out[len] = '\0';
-}
-
-/*
- * Runs argv (found in PATH), its output kept for the error; 0 when it
- * exits with a status up to max_ok.
- */
-static int run_tool(struct snapmgr_ctx *ctx, char *const argv[], int max_ok)
-{
-	posix_spawn_file_actions_t fa;
-	char buf[4096], line[256];
-	size_t len = 0;
-	int pipefd[2], status, r;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return negative_errno();
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	if (r != 0) {
-		close(pipefd[0]);
-		return snapmgr_error(ctx, -r, "cannot run %s: %s", argv[0], strerror(r));
-	}
-	/* Keep the tail: the reason is at the end. */
-	for (;;) {
-		ssize_t n = read(pipefd[0], buf + len, sizeof(buf) - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(buf) - 1) {
-			memmove(buf, buf + len / 2, len - len / 2);
-			len -= len / 2;
-		}
-	}
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return negative_errno();
-	last_line(buf, len, line, sizeof(line));
-	log_debug(ctx, "%s: exit status %d: %s", argv[0], status, line);
-	if (WIFEXITED(status) && WEXITSTATUS(status) <= max_ok)
-		return 0;
-	if (WIFEXITED(status))
-		return snapmgr_error(ctx, -EIO, "%s failed (exit %d)%s%s", argv[0],
-				     WEXITSTATUS(status), *line ? ": " : "", line);
-	return snapmgr_error(ctx, -EIO, "%s was killed by signal %d", argv[0],
-			     WTERMSIG(status));
-}
+#include "tool.h"
 
 static int ext_new_uuid(struct snapmgr_ctx *ctx, const char *dev)
 {
@@ -109,11 +33,11 @@ static int ext_new_uuid(struct snapmgr_ctx *ctx, const char *dev)
 
 	log_info(ctx, "%s: e2fsck -f -p (replays the journal into the clone), then tune2fs -U random", dev);
 	/* e2fsck: 1 = errors corrected, which -p does only when it is safe. */
-	r = run_tool(ctx, fsck, 1);
+	r = tool_run(ctx, fsck, 1, "e2fsprogs", NULL, 0);
 	if (r < 0)
 		return snapmgr_error(ctx, r, "--new-uuid: the clone's filesystem needs a manual check: %s",
 				     snapmgr_get_error(ctx) ?: strerror(-r));
-	return run_tool(ctx, tune, 0);
+	return tool_run(ctx, tune, 0, "e2fsprogs", NULL, 0);
 }
 
 static int xfs_new_uuid(struct snapmgr_ctx *ctx, const char *dev,
@@ -134,7 +58,7 @@ static int xfs_new_uuid(struct snapmgr_ctx *ctx, const char *dev,
 		return snapmgr_error(ctx, r, "--new-uuid: cannot unmount %s after the log replay: %s",
 				     dir, strerror(-r));
 	}
-	return run_tool(ctx, admin, 0);
+	return tool_run(ctx, admin, 0, "xfsprogs", NULL, 0);
 }
 
 int mount_new_uuid(struct snapmgr_ctx *ctx, const char *dev,

@@ -71,6 +71,37 @@ int snap_state_from_string(const char *s, enum snap_state *ret)
 	return -EINVAL;
 }
 
+static const char *const track_state_names[_TRACK_STATE_MAX] = {
+	[TRACK_STARTING] = "starting",
+	[TRACK_ACTIVE] = "active",
+	[TRACK_STOPPING] = "stopping",
+};
+
+const char *track_state_to_string(enum track_state s)
+{
+	return (unsigned)s < _TRACK_STATE_MAX ? track_state_names[s] : NULL;
+}
+
+int track_state_from_string(const char *s, enum track_state *ret)
+{
+	for (unsigned i = 0; i < _TRACK_STATE_MAX; i++)
+		if (streq(s, track_state_names[i])) {
+			*ret = (enum track_state)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+void track_record_free(struct track_record *t)
+{
+	if (!t)
+		return;
+	free(t->id);
+	free(t->metadata_device);
+	free(t->metadata_file);
+	free(t);
+}
+
 int set_string(char **field, const char *value)
 {
 	char *copy = NULL;
@@ -91,6 +122,7 @@ static void entry_clear(struct snap_entry *e)
 	free(e->merge_error);
 	free(e->set);
 	free(e->schedule);
+	free(e->change_token);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -105,6 +137,7 @@ void origin_record_free(struct origin_record *rec)
 	free(rec->id);
 	free(rec->device);
 	free(rec->devnum);
+	track_record_free(rec->tracking);
 	free(rec);
 }
 
@@ -301,6 +334,11 @@ static int parse_entry(struct where *w, json_object *o, int64_t version,
 	if (version < 2 && (json_object_object_get_ex(o, "set", NULL) ||
 			    json_object_object_get_ex(o, "set_wrapped_origin", NULL)))
 		return bad(w, "\"set\" needs record version 2");
+	if (version >= 3 &&
+	    (r = get_string(w, o, "change_token", true, &e->change_token)) < 0)
+		return r;
+	if (version < 3 && json_object_object_get_ex(o, "change_token", NULL))
+		return bad(w, "\"change_token\" needs record version 3");
 	if (e->set_wrapped_origin && !e->set)
 		return bad(w, "\"set_wrapped_origin\" without \"set\"");
 	if (created > INT64_MAX)
@@ -324,6 +362,40 @@ static int parse_entry(struct where *w, json_object *o, int64_t version,
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int parse_tracking(struct where *w, json_object *o,
+			  struct track_record **ret)
+{
+	_cleanup_free_ char *state = NULL;
+	struct track_record *t;
+	int r;
+
+	snprintf(w->at, sizeof(w->at), "tracking: ");
+	if (!json_object_is_type(o, json_type_object))
+		return bad(w, "not an object");
+	t = *ret = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if ((r = get_string(w, o, "id", false, &t->id)) < 0 ||
+	    (r = get_string(w, o, "state", false, &state)) < 0 ||
+	    (r = get_u64(w, o, "block_size", false, &t->block_size)) < 0 ||
+	    (r = get_string(w, o, "metadata_device", true, &t->metadata_device)) < 0 ||
+	    (r = get_string(w, o, "metadata_file", true, &t->metadata_file)) < 0 ||
+	    (r = get_bool(w, o, "metadata_file_created", &t->metadata_file_created)) < 0)
+		return r;
+	if (track_state_from_string(state, &t->state) < 0)
+		return bad(w, "unknown state \"%s\"", state);
+	if (t->block_size < 4096 || t->block_size % 4096)
+		return bad(w, "block_size %" PRIu64 " is not a multiple of 4096",
+			   t->block_size);
+	if (!t->metadata_device && !t->metadata_file)
+		return bad(w, "neither \"metadata_device\" nor \"metadata_file\"");
+	if (t->metadata_file &&
+	    (r = get_u64(w, o, "metadata_size", false, &t->metadata_size)) < 0)
+		return r;
+	w->at[0] = '\0';
 	return 0;
 }
 
@@ -379,6 +451,16 @@ int record_parse(struct snapmgr_ctx *ctx, const char *path, const char *origin,
 		return bad(&w, "it is the record of \"%s\"", rec->name);
 	if (rec->sectors == 0)
 		return bad(&w, "\"sectors\" is 0");
+	r = get_value(&w, o, "tracking", json_type_object, true, &v);
+	if (r < 0)
+		return r;
+	if (r > 0 && version < 3)
+		return bad(&w, "\"tracking\" needs record version 3");
+	if (r > 0) {
+		r = parse_tracking(&w, v, &rec->tracking);
+		if (r < 0)
+			return r;
+	}
 
 	n = json_object_array_length(arr);
 	rec->snapshots = calloc(n ? n : 1, sizeof(*rec->snapshots));
@@ -475,6 +557,27 @@ static json_object *entry_to_json(const struct snap_entry *e)
 		json_object_object_add(o, "created", json_object_new_int64(e->created));
 	if (e->schedule)
 		json_object_object_add(o, "schedule", json_object_new_string(e->schedule));
+	if (e->change_token)
+		json_object_object_add(o, "change_token", json_object_new_string(e->change_token));
+	return o;
+}
+
+static json_object *tracking_to_json(const struct track_record *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(t->id));
+	json_object_object_add(o, "state",
+			       json_object_new_string(track_state_to_string(t->state)));
+	json_object_object_add(o, "block_size", json_object_new_int64((int64_t)t->block_size));
+	json_object_object_add(o, "metadata_device", json_string_or_null(t->metadata_device));
+	if (t->metadata_file) {
+		json_object_object_add(o, "metadata_file", json_object_new_string(t->metadata_file));
+		json_object_object_add(o, "metadata_size",
+				       json_object_new_int64((int64_t)t->metadata_size));
+		json_object_object_add(o, "metadata_file_created",
+				       json_object_new_boolean(t->metadata_file_created));
+	}
 	return o;
 }
 
@@ -487,8 +590,13 @@ int record_format(const struct origin_record *rec, char **ret_text)
 
 	/* The lowest version that holds it (see record.h). */
 	for (size_t i = 0; i < rec->n_snapshots; i++)
-		if (rec->snapshots[i].set)
+		if (rec->snapshots[i].set && version < 2)
 			version = 2;
+	for (size_t i = 0; i < rec->n_snapshots; i++)
+		if (rec->snapshots[i].change_token)
+			version = 3;
+	if (rec->tracking)
+		version = 3;
 	if (!o || !arr) {
 		json_object_put(arr);
 		return -ENOMEM;
@@ -504,6 +612,8 @@ int record_format(const struct origin_record *rec, char **ret_text)
 	json_object_object_add(o, "snapshots", arr);
 	if (rec->unwrapped)
 		json_object_object_add(o, "unwrapped", json_object_new_boolean(true));
+	if (rec->tracking)
+		json_object_object_add(o, "tracking", tracking_to_json(rec->tracking));
 	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (!text)

@@ -24,10 +24,12 @@
  * belongs to a set, so a record without sets stays readable by a snapmgr
  * from before sets (a downgrade); 2 as soon as one does, so that older
  * snapmgr refuses it ("unknown version 2") rather than silently dropping
- * the membership. A later change bumps to 3 the same way.
+ * the membership. 3 adds change tracking (the origin's "tracking", an
+ * entry's "change_token"), written only when the record has either. A
+ * later change bumps to 4 the same way.
  */
 #define RECORD_VERSION_MIN 1
-#define RECORD_VERSION 2
+#define RECORD_VERSION 3
 
 /*
  * Where a snapshot is in its life. Every multi-step operation records the
@@ -76,7 +78,44 @@ struct snap_entry {
 	 */
 	int64_t created;
 	char *schedule;
+	/*
+	 * Version 3: the change token of a snapshot of a tracked origin
+	 * (lib/token.c), or NULL. Saved conservative (the era before the
+	 * snapshot's suspend) while creating, exact once created.
+	 */
+	char *change_token;
 };
+
+/*
+ * Change tracking with dm-era (lib/track.c): NAME-era (uuid
+ * SNAPMGR-era-<origin id>) maps the device beneath NAME-real, so every
+ * write to the origin, merges included, passes through it.
+ */
+enum track_state {
+	TRACK_STARTING, /* track started, not finished: no token exists yet */
+	TRACK_ACTIVE,
+	TRACK_STOPPING, /* untrack started, not finished: tokens are void */
+	_TRACK_STATE_MAX,
+};
+
+const char *track_state_to_string(enum track_state s);
+int track_state_from_string(const char *s, enum track_state *ret);
+
+struct track_record {
+	char *id; /* new at every track: a token names the tracking it is of */
+	enum track_state state;
+	uint64_t block_size;     /* bytes */
+	char *metadata_device;   /* NULL until a metadata file is attached */
+	char *metadata_file;     /* absolute; NULL when given a device */
+	uint64_t metadata_size;  /* bytes, with metadata_file */
+	bool metadata_file_created;
+};
+
+void track_record_free(struct track_record *t);
+static inline void track_record_freep(struct track_record **t)
+{
+	track_record_free(*t);
+}
 
 struct origin_record {
 	char *name;
@@ -85,6 +124,7 @@ struct origin_record {
 	char *devnum; /* "major:minor" of device, re-read at activation */
 	uint64_t sectors;
 	bool unwrapped; /* no snapshot left: NAME is linear over device */
+	struct track_record *tracking; /* version 3; NULL when not tracked */
 	size_t n_snapshots;
 	struct snap_entry *snapshots;
 };

@@ -44,6 +44,7 @@
 #include "hook.h"
 #include "merge.h"
 #include "record.h"
+#include "era.h"
 #include "stack.h"
 
 struct member {
@@ -202,18 +203,31 @@ static int member_unload(struct snapmgr_ctx *ctx, struct member *m, int *fp)
 /* The snapshot device of m; its origin is suspended. */
 static int member_load(struct snapmgr_ctx *ctx, struct member *m)
 {
-	const struct snap_entry *e = member_entry(m);
-	char params[128], uuid[64];
+	struct snap_entry *e = member_entry(m);
+	char params[128], uuid[64], token[TOKEN_MAX];
+	uint32_t era = 0;
 	int r;
 
 	r = snapshot_params(ctx, m->rec->name, e->cow_device, e->chunk_size, params,
 			    sizeof(params));
 	if (r < 0)
 		return r;
+	/* As snapmgr_create(): the checkpoint inside the suspend. */
+	if (origin_tracked(m->rec)) {
+		r = era_checkpoint(ctx, m->rec->name, &era);
+		if (r < 0)
+			return r;
+	}
 	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s", e->id);
 	r = smdm_create(ctx, m->name, uuid, "snapshot", m->rec->sectors, params);
 	if (r < 0)
 		return r;
+	if (origin_tracked(m->rec)) {
+		token_format(m->rec->tracking->id, era, token);
+		r = set_string(&e->change_token, token);
+		if (r < 0)
+			return r;
+	}
 	m->loaded = true;
 	return 0;
 }
@@ -437,6 +451,12 @@ static int set_create_locked(struct snapmgr_ctx *ctx, const struct snapmgr_set_o
 		all_loaded &= mb[i].loaded;
 		any_loaded |= mb[i].loaded;
 		all_suspended &= mb[i].suspended;
+		/* Only before its snapshot exists is the era current a safe token. */
+		if (!mb[i].loaded) {
+			r = token_before_suspend(ctx, mb[i].rec, member_entry(&mb[i]), &fp);
+			if (r < 0)
+				goto out;
+		}
 	}
 	if (!all_loaded && all_suspended) {
 		log_notice(ctx, "set %s: the origins are still suspended by an interrupted run; completing the set at its instant",

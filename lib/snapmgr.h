@@ -782,7 +782,7 @@ typedef void (*snapmgr_progress_fn)(void *userdata,
 struct snapmgr_export_opts {
 	size_t size; /* sizeof(struct snapmgr_export_opts): SNAPMGR_OPTS() */
 	const char *snapshot;
-	const char *since;  /* NULL: a full export */
+	const char *since;  /* NULL: a full export; an older snapshot or a change token */
 	const char *output; /* exactly one of output and target */
 	const char *target;
 	enum snapmgr_export_format format;
@@ -860,6 +860,57 @@ int snapmgr_mount_to_json(const struct snapmgr_mount *m,
  */
 int snapmgr_umount(struct snapmgr_ctx *ctx, const char *what,
 		   unsigned *ret_count);
+
+/*
+ * Change tracking (LIBSNAPMGR_0.4, lib/track.c): a dm-era layer beneath a
+ * managed origin (DEV <- NAME-era <- NAME-real <- NAME and its snapshots)
+ * records which blocks are written, persistently (dm-era commits its
+ * metadata before a first write to a block goes on), with no snapshot kept
+ * alive. Every snapmgr_create() of a tracked origin takes an era checkpoint
+ * in the snapshot's suspend: the snapshot's change token
+ * (snapmgr_snapshot_get_change_token()) names the writes after it.
+ * Both calls are safe to run again after a crash at any step.
+ */
+struct snapmgr_track_opts {
+	size_t size; /* sizeof(struct snapmgr_track_opts): SNAPMGR_OPTS() */
+	const char *origin;          /* an origin's name (or /dev/mapper/NAME) */
+	const char *metadata_device; /* a block device for dm-era's metadata, or */
+	const char *metadata_file;   /* a file to create, of metadata_size bytes */
+	uint64_t metadata_size;      /* 0: snapmgr_track_default_metadata_size() */
+	uint64_t block_size;         /* bytes, a multiple of 4 KiB; 0: the default */
+	bool force;                  /* use a metadata device with a signature */
+};
+int snapmgr_track(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts *opts);
+/* Takes the era layer out; every token of that tracking is void after. */
+int snapmgr_untrack(struct snapmgr_ctx *ctx, const char *origin);
+/* 64 KiB, doubled until the origin has at most 2^24 blocks. */
+uint64_t snapmgr_track_default_block_size(uint64_t origin_bytes);
+uint64_t snapmgr_track_default_metadata_size(uint64_t origin_bytes,
+					     uint64_t block_size);
+/*
+ * The tracked origins (origin NULL: all, else that one; -ENOENT when it
+ * is not tracked), as the "tracking" array of docs/status.schema.json:
+ * state, block size, era, metadata use.
+ */
+int snapmgr_tracking_to_json(struct snapmgr_ctx *ctx, const char *origin,
+			     struct json_object **ret);
+/* NULL unless the snapshot's origin was tracked when it was made. */
+const char *snapmgr_snapshot_get_change_token(const struct snapmgr_snapshot *s);
+/*
+ * The blocks of a tracked origin written since token, as byte ranges of
+ * the era block size (lib/era-changes.c): name is the origin, or one of
+ * its snapshots taken at or after the token (the ranges then cover every
+ * byte in which the snapshot differs from the origin at the token).
+ * Read from a metadata snapshot of dm-era, through thin-provisioning-
+ * tools' era_invalidate. -ESTALE, with "full backup needed: REASON", when
+ * the token cannot answer (another tracking's, from before an untrack,
+ * newer than the metadata, the snapshot older than the token); -EINVAL
+ * when token is not a change token.
+ */
+int snapmgr_changes_since(struct snapmgr_ctx *ctx, const char *name,
+			  const char *token, struct snapmgr_changes **ret);
+/* The token of changes from snapmgr_changes_since(), else NULL. */
+const char *snapmgr_changes_get_token(const struct snapmgr_changes *c);
 
 #ifdef __cplusplus
 }

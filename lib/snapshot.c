@@ -30,6 +30,7 @@ struct snapmgr_snapshot {
 	char *cow_device;
 	char *cow_file;      /* when the COW is a loop device */
 	char *set;           /* the snapshot set of its record entry */
+	char *change_token;  /* of its record entry (a tracked origin's) */
 	uint32_t chunk_sectors;
 	bool persistent;
 	bool has_usage;
@@ -90,6 +91,7 @@ static void snapshot_free(struct snapmgr_snapshot *s)
 	free(s->cow_device);
 	free(s->cow_file);
 	free(s->set);
+	free(s->change_token);
 	for (size_t i = 0; i < s->n_counters; i++) {
 		free(s->counters[i].key);
 		free(s->counters[i].value);
@@ -347,7 +349,8 @@ static int snapshot_from_record(const struct origin_record *rec,
 	    strdup_or_null(e->cow_device, &s->cow_device) < 0 ||
 	    strdup_or_null(e->cow_file, &s->cow_file) < 0 ||
 	    strdup_or_null(rec->device, &s->origin_device) < 0 ||
-	    strdup_or_null(e->set, &s->set) < 0) {
+	    strdup_or_null(e->set, &s->set) < 0 ||
+	    strdup_or_null(e->change_token, &s->change_token) < 0) {
 		snapshot_free(s);
 		return -ENOMEM;
 	}
@@ -393,8 +396,8 @@ static int add_record_only(struct snapmgr_ctx *ctx,
 	return 0;
 }
 
-/* Which snapshot set each of our snapshots belongs to: its record says. */
-static int add_sets(struct snapmgr_ctx *ctx, struct snapmgr_snapshot **list)
+/* The set and change token of each of our snapshots: its record says. */
+static int add_record_facts(struct snapmgr_ctx *ctx, struct snapmgr_snapshot **list)
 {
 	_cleanup_strv_ char **origins = NULL;
 	int r;
@@ -410,13 +413,18 @@ static int add_sets(struct snapmgr_ctx *ctx, struct snapmgr_snapshot **list)
 		for (size_t i = 0; i < rec->n_snapshots; i++) {
 			const struct snap_entry *e = &rec->snapshots[i];
 
-			if (!e->set)
+			if (!e->set && !e->change_token)
 				continue;
-			for (struct snapmgr_snapshot **p = list; *p; p++)
-				if ((*p)->owner == SNAPMGR_OWNER_SNAPMGR && !(*p)->set &&
-				    streq((*p)->name, e->name) &&
-				    !((*p)->set = strdup(e->set)))
+			for (struct snapmgr_snapshot **p = list; *p; p++) {
+				if ((*p)->owner != SNAPMGR_OWNER_SNAPMGR ||
+				    !streq((*p)->name, e->name))
+					continue;
+				if (!(*p)->set && strdup_or_null(e->set, &(*p)->set) < 0)
 					return -ENOMEM;
+				if (!(*p)->change_token &&
+				    strdup_or_null(e->change_token, &(*p)->change_token) < 0)
+					return -ENOMEM;
+			}
 		}
 	}
 	/* A damaged record is status's to report, not list's. */
@@ -483,7 +491,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 	r = add_record_only(ctx, list, &n_snaps, n + 1, &list);
 	if (r < 0)
 		goto out;
-	r = add_sets(ctx, list);
+	r = add_record_facts(ctx, list);
 	if (r < 0)
 		goto out;
 	*ret_list = TAKE_PTR(list);
@@ -531,6 +539,7 @@ _public_ const char *snapmgr_snapshot_get_origin_device(const struct snapmgr_sna
 _public_ const char *snapmgr_snapshot_get_cow_device(const struct snapmgr_snapshot *s) { return s->cow_device; }
 _public_ const char *snapmgr_snapshot_get_cow_file(const struct snapmgr_snapshot *s) { return s->cow_file; }
 _public_ const char *snapmgr_snapshot_get_set(const struct snapmgr_snapshot *s) { return s->set; }
+_public_ const char *snapmgr_snapshot_get_change_token(const struct snapmgr_snapshot *s) { return s->change_token; }
 _public_ uint64_t snapmgr_snapshot_get_chunk_size(const struct snapmgr_snapshot *s) { return (uint64_t)s->chunk_sectors * 512; }
 _public_ int snapmgr_snapshot_get_open_count(const struct snapmgr_snapshot *s) { return s->open_count; }
 
@@ -647,6 +656,7 @@ _public_ int snapmgr_snapshot_to_json(const struct snapmgr_snapshot *s,
 	json_object_object_add(o, "cow_device", json_string_or_null(s->cow_device));
 	json_object_object_add(o, "cow_file", json_string_or_null(s->cow_file));
 	json_object_object_add(o, "set", json_string_or_null(s->set));
+	json_object_object_add(o, "change_token", json_string_or_null(s->change_token));
 	json_object_object_add(o, "chunk_size", json_object_new_uint64(snapmgr_snapshot_get_chunk_size(s)));
 	json_object_object_add(o, "persistent", json_object_new_boolean(s->persistent));
 	json_object_object_add(o, "size_bytes", usage ? json_object_new_uint64(size) : NULL);

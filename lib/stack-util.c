@@ -19,6 +19,7 @@
 #include "blockdev.h"
 #include "loop.h"
 #include "config.h"
+#include "era.h"
 #include "record.h"
 #include "stack.h"
 
@@ -136,7 +137,7 @@ int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp)
 {
 	_cleanup_smdm_device_ struct smdm_device *real = NULL, *orig = NULL;
 	char realname[SNAPMGR_NAME_MAX + 8], uuid[64], params[64];
-	const char *name = rec->name, *id = rec->id, *devs = rec->devnum;
+	const char *name = rec->name, *id = rec->id;
 	uint64_t sectors = rec->sectors;
 	int r;
 
@@ -148,7 +149,10 @@ int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp)
 		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", realname);
 	if (!real) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", id);
-		snprintf(params, sizeof(params), "%s 0", devs);
+		/* The device, or the era layer over it when tracked. */
+		r = origin_data_params(ctx, rec, params, sizeof(params));
+		if (r < 0)
+			return r;
 		r = smdm_create(ctx, realname, uuid, "linear", sectors, params);
 		if (r < 0)
 			return r;
@@ -240,4 +244,72 @@ int cow_release(struct snapmgr_ctx *ctx, const struct snap_entry *entry,
 		return snapmgr_error(ctx, negative_errno(),
 				     "cannot delete COW file %s: %m", file);
 	return 0;
+}
+
+/* Checks a block device we were told to use for a COW or era metadata. */
+int check_given_device(struct snapmgr_ctx *ctx, const char *what, const char *dev,
+		       dev_t origin_dev, uint64_t min_size, const char *needs,
+		       bool force)
+{
+	_cleanup_free_ char *sig = NULL, *uuid = NULL;
+	uint64_t size;
+	dev_t d;
+	int r;
+
+	r = blockdev_devnum(dev, &d);
+	if (r == -ENOTBLK)
+		return snapmgr_error(ctx, r, "%s %s is not a block device", what, dev);
+	if (r < 0)
+		return snapmgr_error(ctx, r, "%s %s: %s", what, dev, strerror(-r));
+	if (d == origin_dev)
+		return snapmgr_error(ctx, -EINVAL,
+				     "%s %s is the origin device itself", what, dev);
+	if (blockdev_dm_uuid(d, &uuid) == 0 &&
+	    strncmp(uuid, SNAPMGR_UUID_PREFIX, strlen(SNAPMGR_UUID_PREFIX)) == 0)
+		return snapmgr_error(ctx, -EINVAL,
+				     "%s %s is part of a snapmgr stack", what, dev);
+	r = blockdev_check_unused(dev);
+	if (r == -EBUSY)
+		return snapmgr_error(ctx, r,
+				     "%s %s is in use (mounted, or held by another device)",
+				     what, dev);
+	if (r < 0)
+		return snapmgr_error(ctx, r, "%s %s: %s", what, dev, strerror(-r));
+	r = blockdev_size(dev, &size);
+	if (r < 0)
+		return snapmgr_error(ctx, r, "%s %s: %s", what, dev, strerror(-r));
+	if (size < min_size)
+		return snapmgr_error(ctx, -ENOSPC,
+				     "%s %s is too small: %" PRIu64 " bytes, %s needs at least %" PRIu64,
+				     what, dev, size, needs, min_size);
+	r = blockdev_probe_signature(dev, &sig);
+	if (r < 0)
+		return snapmgr_error(ctx, r, "%s %s: cannot probe: %s", what, dev,
+				     strerror(-r));
+	if (r > 0 && !force)
+		return snapmgr_error(ctx, -EEXIST,
+				     "%s %s has a %s signature on it; refusing to overwrite it without --force",
+				     what, dev, sig);
+	return 0;
+}
+
+
+int origin_record_by_name(struct snapmgr_ctx *ctx, const char *origin,
+			  struct origin_record **ret)
+{
+	const char *name = origin;
+	int r;
+
+	if (strncmp(name, "/dev/mapper/", strlen("/dev/mapper/")) == 0)
+		name += strlen("/dev/mapper/");
+	if (strchr(name, '/'))
+		return snapmgr_error(ctx, -ENODEV,
+				     "%s is not an origin managed by snapmgr; give an origin's name ('snapctl create' wraps a device)",
+				     origin);
+	r = record_load(ctx, name, ret);
+	if (r == -ENOENT)
+		return snapmgr_error(ctx, -ENODEV,
+				     "no origin named '%s' is managed by snapmgr ('snapctl create' wraps a device)",
+				     name);
+	return r;
 }

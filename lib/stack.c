@@ -31,6 +31,7 @@
 #include "config.h"
 #include "dm.h"
 #include "dm-parse.h"
+#include "era.h"
 #include "loop.h"
 #include "record.h"
 #include "stack.h"
@@ -61,52 +62,6 @@ _public_ int snapmgr_check_name(struct snapmgr_ctx *ctx, const char *name)
 			return snapmgr_error(ctx, -EINVAL,
 					     "name may only contain letters, digits and '+_.-' (found '%c')",
 					     *p);
-	return 0;
-}
-
-/* Checks a COW block device we were told to use. */
-static int check_cow_device(struct snapmgr_ctx *ctx, const char *cow,
-			    dev_t origin_dev, uint64_t chunk, bool force)
-{
-	_cleanup_free_ char *sig = NULL, *uuid = NULL;
-	uint64_t size;
-	dev_t d;
-	int r;
-
-	r = blockdev_devnum(cow, &d);
-	if (r == -ENOTBLK)
-		return snapmgr_error(ctx, r, "COW %s is not a block device", cow);
-	if (r < 0)
-		return snapmgr_error(ctx, r, "COW %s: %s", cow, strerror(-r));
-	if (d == origin_dev)
-		return snapmgr_error(ctx, -EINVAL,
-				     "COW %s is the origin device itself", cow);
-	if (blockdev_dm_uuid(d, &uuid) == 0 &&
-	    strncmp(uuid, SNAPMGR_UUID_PREFIX, strlen(SNAPMGR_UUID_PREFIX)) == 0)
-		return snapmgr_error(ctx, -EINVAL,
-				     "COW %s is part of a snapmgr stack", cow);
-	r = blockdev_check_unused(cow);
-	if (r == -EBUSY)
-		return snapmgr_error(ctx, r,
-				     "COW %s is in use (mounted, or held by another device)",
-				     cow);
-	if (r < 0)
-		return snapmgr_error(ctx, r, "COW %s: %s", cow, strerror(-r));
-	r = blockdev_size(cow, &size);
-	if (r < 0)
-		return snapmgr_error(ctx, r, "COW %s: %s", cow, strerror(-r));
-	if (size < MIN_COW_CHUNKS * chunk)
-		return snapmgr_error(ctx, -ENOSPC,
-				     "COW %s is too small: %" PRIu64 " bytes, the persistent store needs at least %" PRIu64,
-				     cow, size, MIN_COW_CHUNKS * chunk);
-	r = blockdev_probe_signature(cow, &sig);
-	if (r < 0)
-		return snapmgr_error(ctx, r, "COW %s: cannot probe: %s", cow,
-				     strerror(-r));
-	if (r > 0 && !force)
-		return snapmgr_error(ctx, -EEXIST,
-				     "COW %s has a %s signature on it; refusing to overwrite it without --force",
-				     cow, sig);
 	return 0;
 }
 
@@ -240,8 +195,9 @@ int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
 	if (set_name_taken(ctx, o->snapshot) > 0)
 		return snapmgr_error(ctx, -EEXIST, "name is taken by a snapshot set");
 	if (o->cow_device) {
-		r = check_cow_device(ctx, o->cow_device, origin_dev,
-				     o->chunk_size, o->force);
+		r = check_given_device(ctx, "COW", o->cow_device, origin_dev,
+				       MIN_COW_CHUNKS * o->chunk_size,
+				       "the persistent store", o->force);
 		if (r < 0)
 			return r;
 	} else {
@@ -313,11 +269,47 @@ int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry,
 	return set_string(&entry->cow_device, loopdev);
 }
 
+static bool tracked(const struct origin_record *rec)
+{
+	return origin_tracked(rec);
+}
+
+/*
+ * A tracked origin's snapshot gets a change token. Before the suspend, a
+ * conservative one is saved: the era current then, which holds writes
+ * from before the snapshot too but misses none after it. It stays if a
+ * crash comes before the exact one (the era after the checkpoint inside
+ * the suspend) is saved with the snapshot.
+ */
+int token_before_suspend(struct snapmgr_ctx *ctx, struct origin_record *rec,
+				struct snap_entry *entry, int *fp)
+{
+	char token[TOKEN_MAX];
+	struct era_status st;
+	int r;
+
+	if (!tracked(rec) || entry->change_token)
+		return 0;
+	r = era_status(ctx, rec->name, &st);
+	if (r < 0)
+		return r;
+	token_format(rec->tracking->id, st.era, token);
+	r = set_string(&entry->change_token, token);
+	if (r < 0)
+		return r;
+	r = record_save(ctx, rec);
+	if (r < 0)
+		return r;
+	fault_point(ctx, "create", fp);
+	return 0;
+}
+
 /* Loads the snapshot device, the origin suspended around it. */
 static int snapshot_load(struct snapmgr_ctx *ctx, const struct origin_record *rec,
-			 const struct snap_entry *entry, int *fp)
+			 struct snap_entry *entry, int *fp)
 {
-	char params[128], uuid[64];
+	char params[128], uuid[64], token[TOKEN_MAX];
+	uint32_t era = 0;
 	int r;
 
 	/* A stale header would make the kernel load old exceptions. */
@@ -335,6 +327,19 @@ static int snapshot_load(struct snapmgr_ctx *ctx, const struct origin_record *re
 	if (r < 0)
 		return r;
 	fault_point(ctx, "create", fp);
+	/*
+	 * Nothing reaches the origin now: every write before the snapshot
+	 * is in an era before the new one, every write after it in the new
+	 * one or later.
+	 */
+	if (tracked(rec)) {
+		r = era_checkpoint(ctx, rec->name, &era);
+		if (r < 0) {
+			(void)smdm_resume(ctx, rec->name);
+			return r;
+		}
+		fault_point(ctx, "create", fp);
+	}
 	snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "snap-%s", entry->id);
 	r = smdm_create(ctx, entry->name, uuid, "snapshot", rec->sectors, params);
 	if (r < 0) {
@@ -342,6 +347,12 @@ static int snapshot_load(struct snapmgr_ctx *ctx, const struct origin_record *re
 		return r;
 	}
 	fault_point(ctx, "create", fp);
+	if (tracked(rec)) {
+		token_format(rec->tracking->id, era, token);
+		r = set_string(&entry->change_token, token);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -408,6 +419,9 @@ static int create_locked(struct snapmgr_ctx *ctx,
 			return r;
 	}
 	if (!snapdev) {
+		r = token_before_suspend(ctx, rec, entry, &fp);
+		if (r < 0)
+			return r;
 		r = snapshot_load(ctx, rec, entry, &fp);
 		if (r < 0)
 			return r;
@@ -503,7 +517,9 @@ static int unwrap_origin(struct snapmgr_ctx *ctx, const struct origin_record *re
 
 	fault_point(ctx, "remove", fp);
 	real_name(rec->name, realname);
-	snprintf(params, sizeof(params), "%s 0", rec->devnum);
+	r = origin_data_params(ctx, rec, params, sizeof(params));
+	if (r < 0)
+		return r;
 	if (origdev && streq(origdev->target_type, "snapshot-origin")) {
 		r = smdm_reload(ctx, rec->name, "linear", rec->sectors, params);
 		if (r >= 0)
@@ -649,6 +665,10 @@ int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 		if (r < 0 && r != -ENXIO)
 			return r;
 		fault_point(ctx, "remove", &fp);
+		/* Released: its era layer and metadata go too. */
+		r = track_release(ctx, rec, "remove", &fp);
+		if (r < 0)
+			return r;
 		return record_delete(ctx, origin);
 	}
 	record_remove_snapshot(rec, entry);

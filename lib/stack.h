@@ -24,6 +24,12 @@ int device_lookup(struct snapmgr_ctx *ctx, const char *name, struct smdm_device 
 /* Its UUID is SNAPMGR-<kind>-...: kind is real, orig or snap. */
 bool uuid_is_ours(const struct smdm_device *d, const char *kind);
 int real_name(const char *origin, char buf[REAL_NAME_MAX]);
+/*
+ * The record of an origin we manage, given as NAME or /dev/mapper/NAME;
+ * -ENODEV with a message when there is none.
+ */
+int origin_record_by_name(struct snapmgr_ctx *ctx, const char *origin,
+			  struct origin_record **ret);
 /* NAME-real and NAME (snapshot-origin), made or completed from the record. */
 int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp);
 /* Every public operation starts so: error cleared, libdm set up, lock held. */
@@ -36,6 +42,14 @@ int op_begin_flags(struct snapmgr_ctx *ctx, bool wait, int *ret_lock);
  */
 int cow_release(struct snapmgr_ctx *ctx, const struct snap_entry *entry,
 		const char *op, int *fp);
+/*
+ * Checks a device given for a COW or era metadata (what: "COW"): a block
+ * device, not the origin, not ours, unused, at least min_size bytes (what
+ * needs says needs them), no signature unless force.
+ */
+int check_given_device(struct snapmgr_ctx *ctx, const char *what, const char *dev,
+		       dev_t origin_dev, uint64_t min_size, const char *needs,
+		       bool force);
 /* The "snapshot" table arguments: NAME-real, the COW, P, chunk. */
 int snapshot_params(struct snapmgr_ctx *ctx, const char *origin,
 		    const char *cow_dev, uint64_t chunk, char *buf, size_t size);
@@ -56,6 +70,17 @@ int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
 	      struct snap_entry **ret);
 /* Creates the entry's COW file if needed and attaches it to a loop device. */
 int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry, int *fp);
+/* Its era layer is in place (tracking active): snapshots get tokens. */
+static inline bool origin_tracked(const struct origin_record *rec)
+{
+	return rec->tracking && rec->tracking->state == TRACK_ACTIVE;
+}
+/*
+ * A tracked origin's new snapshot: its conservative change token (the
+ * era current before the suspend), saved; nothing when untracked or set.
+ */
+int token_before_suspend(struct snapmgr_ctx *ctx, struct origin_record *rec,
+			 struct snap_entry *entry, int *fp);
 /* snapmgr_remove() with the lock held. */
 int remove_locked(struct snapmgr_ctx *ctx, const char *snap, unsigned flags);
 /* lib/set.c: 1 when name is a snapshot set's (so no snapshot may take it). */

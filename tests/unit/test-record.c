@@ -212,15 +212,17 @@ static void test_state_strings(void **ctxp)
 
 #define GOOD_ENTRY \
 	"{\"name\":\"s1\",\"id\":\"ab\",\"state\":\"active\",\"chunk_size\":4096,\"cow_device\":\"/dev/sdc\"}"
+#define GOOD_TRACKING \
+	"{\"id\":\"ef\",\"state\":\"active\",\"block_size\":65536,\"metadata_device\":\"/dev/sdd\"}"
 #define HEAD "\"name\":\"o\",\"id\":\"cd\",\"device\":\"/dev/sdb\",\"devnum\":\"8:16\",\"sectors\":2048"
 
 static const struct {
 	const char *what, *text, *message;
 } bad_records[] = {
-	{ "unknown version", "{\"version\":3," HEAD ",\"snapshots\":[]}",
-	  "unknown version 3 (this snapmgr reads versions 1 to 2)" },
+	{ "unknown version", "{\"version\":4," HEAD ",\"snapshots\":[]}",
+	  "unknown version 4 (this snapmgr reads versions 1 to 3)" },
 	{ "version 0", "{\"version\":0," HEAD ",\"snapshots\":[]}",
-	  "unknown version 0 (this snapmgr reads versions 1 to 2)" },
+	  "unknown version 0 (this snapmgr reads versions 1 to 3)" },
 	{ "set in a version 1 record", "{\"version\":1," HEAD ",\"snapshots\":[{\"name\":\"s1\",\"id\":\"ab\",\"state\":\"active\",\"chunk_size\":4096,\"cow_device\":\"/dev/sdc\",\"set\":\"x\"}]}",
 	  "snapshot s1: \"set\" needs record version 2" },
 	{ "set not a string", "{\"version\":2," HEAD ",\"snapshots\":[{\"name\":\"s1\",\"id\":\"ab\",\"state\":\"active\",\"chunk_size\":4096,\"cow_device\":\"/dev/sdc\",\"set\":3}]}",
@@ -266,6 +268,18 @@ static const struct {
 	  "snapshot \"s1\" is listed twice" },
 	{ "empty name", "{\"version\":1," HEAD ",\"snapshots\":[{\"name\":\"\",\"id\":\"ab\"}]}",
 	  "snapshot 1: \"name\" is empty" },
+	{ "tracking in a version 2 record", "{\"version\":2," HEAD ",\"snapshots\":[],\"tracking\":" GOOD_TRACKING "}",
+	  "\"tracking\" needs record version 3" },
+	{ "a token in a version 2 record", "{\"version\":2," HEAD ",\"snapshots\":[{\"name\":\"s1\",\"id\":\"ab\",\"state\":\"active\",\"chunk_size\":4096,\"cow_device\":\"/dev/sdc\",\"change_token\":\"era1:x:1\"}]}",
+	  "snapshot s1: \"change_token\" needs record version 3" },
+	{ "tracking in an unknown state", "{\"version\":3," HEAD ",\"snapshots\":[],\"tracking\":{\"id\":\"ef\",\"state\":\"resting\",\"block_size\":65536,\"metadata_device\":\"/dev/sdd\"}}",
+	  "tracking: unknown state \"resting\"" },
+	{ "tracking block size not 4 KiB units", "{\"version\":3," HEAD ",\"snapshots\":[],\"tracking\":{\"id\":\"ef\",\"state\":\"active\",\"block_size\":6000,\"metadata_device\":\"/dev/sdd\"}}",
+	  "tracking: block_size 6000 is not a multiple of 4096" },
+	{ "tracking without metadata", "{\"version\":3," HEAD ",\"snapshots\":[],\"tracking\":{\"id\":\"ef\",\"state\":\"active\",\"block_size\":65536}}",
+	  "tracking: neither \"metadata_device\" nor \"metadata_file\"" },
+	{ "tracking metadata file without its size", "{\"version\":3," HEAD ",\"snapshots\":[],\"tracking\":{\"id\":\"ef\",\"state\":\"active\",\"block_size\":65536,\"metadata_file\":\"/m\"}}",
+	  "tracking: missing key \"metadata_size\"" },
 };
 
 /* Each damage: -EBADMSG, "record PATH: REASON", one line, nothing loaded. */
@@ -331,6 +345,70 @@ static void test_set_version(void **ctxp)
 	assert_true(back->snapshots[0].set_wrapped_origin);
 }
 
+/*
+ * Change tracking (version 3): written only when the origin is tracked or
+ * an entry has a token; both survive a save and a load; untracked again
+ * (no tracking, no token), the record goes back to the lowest version.
+ */
+static void test_tracking_version(void **ctxp)
+{
+	struct snapmgr_ctx *ctx = *ctxp;
+	_cleanup_record_ struct origin_record *rec = NULL, *back = NULL;
+	_cleanup_free_ char *v3 = NULL, *v1 = NULL;
+	struct track_record *t;
+	struct snap_entry *e;
+
+	assert_int_equal(origin_record_new("o", "cd", "/dev/sdb", "8:16", 2048, &rec), 0);
+	assert_int_equal(record_add_snapshot(rec, &e), 0);
+	assert_int_equal(set_string(&e->name, "s1"), 0);
+	assert_int_equal(set_string(&e->id, "ab"), 0);
+	assert_int_equal(set_string(&e->cow_device, "/dev/sdc"), 0);
+	e->chunk_size = 4096;
+	assert_int_equal(set_string(&e->change_token, "era1:0123456789abcdef0123456789abcdef:7"), 0);
+	t = rec->tracking = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	assert_int_equal(set_string(&t->id, "0123456789abcdef0123456789abcdef"), 0);
+	t->state = TRACK_STOPPING;
+	t->block_size = 65536;
+	assert_int_equal(set_string(&t->metadata_file, "/var/lib/m"), 0);
+	assert_int_equal(set_string(&t->metadata_device, "/dev/loop3"), 0);
+	t->metadata_size = 4 << 20;
+	t->metadata_file_created = true;
+	assert_int_equal(record_format(rec, &v3), 0);
+	assert_non_null(strstr(v3, "\"version\":3"));
+	assert_int_equal(record_parse(ctx, "x", "o", v3, strlen(v3), &back), 0);
+	assert_non_null(back->tracking);
+	assert_int_equal(back->tracking->state, TRACK_STOPPING);
+	assert_int_equal(back->tracking->block_size, 65536);
+	assert_int_equal(back->tracking->metadata_size, 4 << 20);
+	assert_true(back->tracking->metadata_file_created);
+	assert_string_equal(back->tracking->metadata_file, "/var/lib/m");
+	assert_string_equal(back->tracking->metadata_device, "/dev/loop3");
+	assert_string_equal(back->snapshots[0].change_token, e->change_token);
+
+	track_record_free(rec->tracking);
+	rec->tracking = NULL;
+	free(e->change_token);
+	e->change_token = NULL;
+	assert_int_equal(record_format(rec, &v1), 0);
+	assert_non_null(strstr(v1, "\"version\":1"));
+	assert_null(strstr(v1, "tracking"));
+	assert_null(strstr(v1, "change_token"));
+}
+
+static void test_track_state_strings(void **ctxp)
+{
+	enum track_state s;
+
+	for (unsigned i = 0; i < _TRACK_STATE_MAX; i++) {
+		assert_non_null(track_state_to_string((enum track_state)i));
+		assert_int_equal(track_state_from_string(track_state_to_string((enum track_state)i), &s), 0);
+		assert_int_equal(s, i);
+	}
+	assert_int_equal(track_state_from_string("tracking", &s), -EINVAL);
+	assert_null(track_state_to_string(_TRACK_STATE_MAX));
+}
+
 /* A damaged record of one origin does not hide another's snapshots. */
 static void test_find_origin_skips_damaged(void **ctxp)
 {
@@ -355,6 +433,8 @@ int main(void)
 		cmocka_unit_test(test_state_strings),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_set_version),
+		cmocka_unit_test(test_tracking_version),
+		cmocka_unit_test(test_track_state_strings),
 		cmocka_unit_test(test_find_origin_skips_damaged),
 	};
 
