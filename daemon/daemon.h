@@ -119,6 +119,9 @@ struct daemon {
 	/* schedule.c's, one per [schedule:NAME] */
 	struct sched **schedules;
 	size_t n_schedules;
+	/* era-watch.c: tracked origins at the last look, and those warned of */
+	sd_event_source *era_timer;
+	json_object *tracking, *era_raised;
 };
 
 /* True the first time a condition is raised, false until it is cleared. */
@@ -219,6 +222,10 @@ int open_socket(struct daemon *d, int *ret_fd);
 /* schedule.c: timers per the configuration's schedules (start, reload). */
 void schedules_apply(struct daemon *d);
 void schedules_free(struct daemon *d);
+
+/* era-watch.c: tracked origins' era metadata, looked at periodically. */
+int era_watch_start(struct daemon *d);
+void era_watch_free(struct daemon *d);
 /* The status reply's "schedules" array. */
 json_object *schedules_json(const struct daemon *d);
 void schedules_metrics(const struct daemon *d, FILE *f,

@@ -34,6 +34,36 @@ static void metric_labels(FILE *f, const char *name, const struct snap *s)
 		snapmgr_owner_to_string(snapmgr_snapshot_get_owner(s->info)) : "other");
 }
 
+/* Tracked origins, as era-watch.c last saw them. */
+static void tracking_metrics(struct daemon *d, FILE *f)
+{
+	static const struct {
+		const char *metric, *key, *help;
+		double scale;
+	} m[] = {
+		{ "snapmgr_tracking_metadata_fill_ratio", "metadata_fill_percent",
+		  "Used fraction of a tracked origin's dm-era metadata (dm-era fails writes when full).", 0.01 },
+		{ "snapmgr_tracking_metadata_size_bytes", "metadata_total_bytes",
+		  "Size of a tracked origin's dm-era metadata.", 1 },
+		{ "snapmgr_tracking_era", "era", "dm-era's current era of a tracked origin.", 1 },
+	};
+	size_t n = d->tracking ? json_object_array_length(d->tracking) : 0;
+
+	for (size_t k = 0; k < ELEMENTSOF(m); k++) {
+		metric_head(f, m[k].metric, "gauge", m[k].help);
+		for (size_t i = 0; i < n; i++) {
+			json_object *t = json_object_array_get_idx(d->tracking, i), *o, *v;
+
+			if (!json_object_object_get_ex(t, "origin", &o) ||
+			    !json_object_object_get_ex(t, m[k].key, &v) || !v)
+				continue;
+			fprintf(f, "%s{origin=\"", m[k].metric);
+			metrics_label(f, json_object_get_string(o));
+			fprintf(f, "\"} %.10g\n", json_object_get_double(v) * m[k].scale);
+		}
+	}
+}
+
 static void render_metrics(void *userdata, FILE *f)
 {
 	struct daemon *d = userdata;
@@ -113,6 +143,7 @@ static void render_metrics(void *userdata, FILE *f)
 		     "Snapshots read for their own dm event, without a rescan.",
 		     d->event_reads);
 	schedules_metrics(d, f, metrics_label);
+	tracking_metrics(d, f);
 }
 
 void apply_metrics(struct daemon *d)

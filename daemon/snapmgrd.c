@@ -226,6 +226,9 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		goto out;
 	schedules_apply(&d);
+	r = era_watch_start(&d);
+	if (r < 0)
+		goto out;
 	log_d(&d, LOG_INFO, "started: watching %zu snapshots, socket %s",
 	      d.n_snaps, d.socket_path ? d.socket_path : "(inherited)");
 	sd_notify(0, "READY=1");
@@ -237,6 +240,7 @@ out:
 	d.metrics = metrics_stop(d.metrics);
 	free(d.metrics_addr);
 	schedules_free(&d);
+	era_watch_free(&d);
 	watchlist_free(&d);
 	sd_event_source_disable_unref(d.dm_src);
 	if (d.dm_fd >= 0)
