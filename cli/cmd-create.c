@@ -32,6 +32,11 @@ static void help(void)
 	       "                           (default 4K), or auto: what 'snapctl advise'\n"
 	       "                           recommends from the origin's device facts\n"
 	       "     --force               use a COW device that has a signature on it\n"
+	       "     --track               track the origin's writes with dm-era first ('snapctl\n"
+	       "                           track'; nothing when tracked already), so that the\n"
+	       "                           snapshot gets a change token; with --metadata DEV or\n"
+	       "                           --metadata-file PATH [--metadata-size SIZE], and\n"
+	       "                           --block-size SIZE, as 'snapctl track' takes them\n"
 	       " -J, --json                print the new snapshot's status as JSON; with --set,\n"
 	       "                           the set and its members (docs/create-set.schema.json)\n"
 	       "\n"
@@ -241,7 +246,8 @@ static int run_set(struct snapmgr_ctx *ctx, struct snapmgr_set_opts *o, struct s
 
 static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 {
-	enum { OPT_FORCE = 0x100, OPT_SET, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_HOOK_TIMEOUT };
+	enum { OPT_FORCE = 0x100, OPT_SET, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_HOOK_TIMEOUT,
+	       OPT_TRACK, OPT_META, OPT_META_FILE, OPT_META_SIZE, OPT_BLOCK };
 	static const struct option options[] = {
 		{ "origin", required_argument, NULL, 'O' },
 		{ "origin-name", required_argument, NULL, 'n' },
@@ -254,10 +260,17 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{ "pre-hook", required_argument, NULL, OPT_PRE_HOOK },
 		{ "post-hook", required_argument, NULL, OPT_POST_HOOK },
 		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
+		{ "track", no_argument, NULL, OPT_TRACK },
+		{ "metadata", required_argument, NULL, OPT_META },
+		{ "metadata-file", required_argument, NULL, OPT_META_FILE },
+		{ "metadata-size", required_argument, NULL, OPT_META_SIZE },
+		{ "block-size", required_argument, NULL, OPT_BLOCK },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	struct snapmgr_track_opts to = SNAPMGR_OPTS(struct snapmgr_track_opts);
+	bool track = false, track_args = false;
 	struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts, .chunk_size = 4096);
 	struct snapmgr_set_opts so = SNAPMGR_OPTS(struct snapmgr_set_opts);
 	struct set_args sa = {};
@@ -305,10 +318,35 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			hooks = true;
 			break;
 		}
+		case OPT_TRACK: track = true; break;
+		case OPT_META: to.metadata_device = optarg; track_args = true; break;
+		case OPT_META_FILE: to.metadata_file = optarg; track_args = true; break;
+		case OPT_META_SIZE:
+			if (parse_size_arg("--metadata-size", optarg, &to.metadata_size))
+				return EXIT_USAGE;
+			track_args = true;
+			break;
+		case OPT_BLOCK:
+			if (parse_size_arg("--block-size", optarg, &to.block_size))
+				return EXIT_USAGE;
+			track_args = true;
+			break;
 		case 'J': json = true; break;
 		case 'h': help(); return EXIT_OK;
 		default: return usage_error("create", "bad option");
 		}
+	}
+	if (so.name && (track || track_args))
+		return usage_error("create", "--track goes with one snapshot, not --set (track each origin with 'snapctl track')");
+	if (track_args && !track)
+		return usage_error("create", "--metadata, --metadata-file, --metadata-size and --block-size go with --track");
+	if (track && !!to.metadata_device == !!to.metadata_file)
+		return usage_error("create", "--track needs exactly one of --metadata DEV and --metadata-file PATH");
+	if (track && to.metadata_size && !to.metadata_file)
+		return usage_error("create", "--metadata-size goes with --metadata-file");
+	if (track) {
+		to.force = o.force;
+		o.track = &to;
 	}
 	if (so.name) {
 		if (optind != argc)

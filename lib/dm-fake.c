@@ -164,7 +164,7 @@ static int table_check(struct snapmgr_ctx *ctx, const char *name, const char *ta
 		       uint64_t length, const char *params)
 {
 	static const char *const known[] = { "linear", "snapshot", "snapshot-origin",
-					     "snapshot-merge", "error" };
+					     "snapshot-merge", "error", "era" };
 	bool ok = false;
 
 	for (size_t i = 0; i < ELEMENTSOF(known); i++)
@@ -236,6 +236,10 @@ static int device_info(const struct fake_dm *d, bool status, struct smdm_device 
 		if (status && (streq(d->live.target, "snapshot") ||
 			       streq(d->live.target, "snapshot-merge")))
 			snapshot_status(d, buf, sizeof(buf));
+		else if (status && streq(d->live.target, "era"))
+			/* dm-era's: metadata block size, used/total, era, held root */
+			snprintf(buf, sizeof(buf), "8 16/1024 %" PRIu32 " %s", d->era,
+				 d->era_held ? "7" : "-");
 		else if (!status)
 			snprintf(buf, sizeof(buf), "%s", d->live.params);
 		dev->target_type = strdup(d->live.target);
@@ -313,10 +317,16 @@ int smdm_list_events(struct snapmgr_ctx *ctx, struct snapmgr_dm_event **ret,
 	return 0;
 }
 
-/* Debian's stock module: no counters. */
+/* Debian's stock module: no counters. dm-era as Debian's kernel has it. */
 int smdm_target_version(struct snapmgr_ctx *ctx, const char *target,
 			uint32_t ret_version[3])
 {
+	if (streq(target, "era")) {
+		ret_version[0] = 1;
+		ret_version[1] = 0;
+		ret_version[2] = 0;
+		return 0;
+	}
 	if (!streq(target, "snapshot"))
 		return -ENOENT;
 	ret_version[0] = 1;
@@ -354,6 +364,8 @@ int smdm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
 	snprintf(d->uuid, sizeof(d->uuid), "%s", uuid ? uuid : "");
 	d->minor = s->next_minor++;
 	table_set(&d->live, target, length, params);
+	/* dm-era moves to a new era at every resume: 1 after the first. */
+	d->era = 1;
 	fake_step_end();
 	return 0;
 }
@@ -450,11 +462,37 @@ int smdm_remove_deferred(struct snapmgr_ctx *ctx, const char *name)
 	return remove_one(ctx, name, true);
 }
 
-/* Like Debian's module: the snapshot target takes no messages. */
+/*
+ * Like Debian's module, the snapshot target takes no messages; dm-era's
+ * three are a step each (they commit its metadata).
+ */
 int smdm_message(struct snapmgr_ctx *ctx, const char *name, const char *message,
 		 char **ret_response)
 {
-	return fake_dm_find(name) ? -EINVAL : -ENXIO;
+	struct fake_dm *d = fake_dm_find(name);
+	int r;
+
+	if (!d)
+		return -ENXIO;
+	if (!d->live.set || !streq(d->live.target, "era"))
+		return -EINVAL;
+	r = fake_step_begin("message", name);
+	if (r < 0)
+		return snapmgr_error(ctx, r, "message %s: %s", name, strerror(-r));
+	if (streq(message, "checkpoint")) {
+		d->era++;
+	} else if (streq(message, "take_metadata_snap") && !d->era_held) {
+		d->era++;
+		d->era_held = true;
+	} else if (streq(message, "drop_metadata_snap") && d->era_held) {
+		d->era_held = false;
+	} else {
+		return snapmgr_error(ctx, -EINVAL, "message %s: %s refused", name, message);
+	}
+	fake_step_end();
+	if (ret_response)
+		*ret_response = NULL;
+	return 0;
 }
 
 /* --- what tests compare */

@@ -67,7 +67,11 @@ struct snapmgr_range;
 int era_parse_blocks(struct snapmgr_ctx *ctx, char *xml, uint64_t block_size,
 		     uint64_t origin_size, struct snapmgr_range **ret, size_t *ret_n);
 
-/* lib/track.c, for activate and remove --release. */
+/* lib/track.c, for create --track, activate and remove --release. */
+struct snapmgr_track_opts;
+/* snapmgr_track()'s steps on rec, fault points of op (o: checked by the caller). */
+int track_steps(struct snapmgr_ctx *ctx, struct origin_record *rec,
+		const struct snapmgr_track_opts *o, const char *op, int *fp);
 /* NAME-era (and its metadata loop) made again for a tracked origin. */
 int track_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec);
 /* After the origin's release: NAME-era and the metadata go too. */

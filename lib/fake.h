@@ -47,6 +47,9 @@ struct fake_dm {
 	bool remove_deferred;
 	uint32_t event_nr;
 	struct fake_table live, inactive;
+	/* An era target's current era and held metadata snapshot. */
+	uint32_t era;
+	bool era_held;
 };
 
 struct fake_disk {

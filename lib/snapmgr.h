@@ -415,7 +415,14 @@ struct snapmgr_create_opts {
 	uint64_t cow_size;
 	uint64_t chunk_size;     /* bytes: a power of two, 4 KiB .. 512 KiB */
 	bool force;              /* use a COW device with a signature on it */
+	/*
+	 * LIBSNAPMGR_0.4: also track the origin (snapmgr_track(), its origin
+	 * field ignored) before the snapshot is taken, so that the snapshot
+	 * has a change token; nothing when it is tracked already. NULL: no.
+	 */
+	const struct snapmgr_track_opts *track;
 };
+struct snapmgr_track_opts;
 int snapmgr_create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *opts);
 
 enum {

@@ -358,7 +358,7 @@ static int snapshot_load(struct snapmgr_ctx *ctx, const struct origin_record *re
 
 static int create_locked(struct snapmgr_ctx *ctx,
 			 const struct snapmgr_create_opts *o,
-			 const char *schedule)
+			 const char *schedule, const struct snapmgr_track_opts *track)
 {
 	_cleanup_record_ struct origin_record *rec = NULL;
 	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
@@ -409,6 +409,12 @@ static int create_locked(struct snapmgr_ctx *ctx,
 	r = record_save(ctx, rec);
 	if (r < 0)
 		return r;
+	/* create --track: the era layer first, so the snapshot gets a token. */
+	if (track && !origin_tracked(rec)) {
+		r = track_steps(ctx, rec, track, "create", &fp);
+		if (r < 0)
+			return r;
+	}
 
 	if (entry->cow_file) {
 		r = cow_file_prepare(ctx, entry, &fp);
@@ -446,6 +452,7 @@ static int create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *the
 	_cleanup_(unlockp) int lock = -1;
 	struct snapmgr_create_opts ours;
 	const struct snapmgr_create_opts *o = &ours;
+	struct snapmgr_track_opts track;
 	int r;
 
 	if (!ctx || !theirs)
@@ -480,13 +487,18 @@ static int create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *the
 	if (!!o->cow_device == !!o->cow_file)
 		return snapmgr_error(ctx, -EINVAL,
 				     "give exactly one of a COW device or a COW file");
+	if (o->track) {
+		r = opts_take(ctx, &track, sizeof(track), o->track, "snapmgr_track_opts");
+		if (r < 0)
+			return r;
+	}
 	r = smdm_setup(ctx);
 	if (r < 0)
 		return r;
 	r = take_lock(ctx, &lock);
 	if (r < 0)
 		return r;
-	return create_locked(ctx, o, schedule);
+	return create_locked(ctx, o, schedule, o->track ? &track : NULL);
 }
 
 _public_ int snapmgr_create(struct snapmgr_ctx *ctx,

@@ -144,7 +144,7 @@ static int data_point_at(struct snapmgr_ctx *ctx, const struct origin_record *re
 
 /* Creates the metadata file if needed and attaches it to a loop device. */
 static int metadata_file_prepare(struct snapmgr_ctx *ctx, struct track_record *t,
-				 int *fp)
+				 const char *op, int *fp)
 {
 	_cleanup_free_ char *loopdev = NULL;
 	int r;
@@ -157,13 +157,13 @@ static int metadata_file_prepare(struct snapmgr_ctx *ctx, struct track_record *t
 			return snapmgr_error(ctx, negative_errno(),
 					     "cannot create era metadata file %s: %m",
 					     t->metadata_file);
-		fault_point(ctx, "track", fp);
+		fault_point(ctx, op, fp);
 	}
 	if (loop_find(t->metadata_file, &loopdev) < 0) {
 		r = loop_attach(ctx, t->metadata_file, &loopdev);
 		if (r < 0)
 			return r;
-		fault_point(ctx, "track", fp);
+		fault_point(ctx, op, fp);
 	}
 	return set_string(&t->metadata_device, loopdev);
 }
@@ -241,20 +241,14 @@ static int tracking_new(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts
 	return 0;
 }
 
-static int track_locked(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts *o)
+/* Steps 1-5 on a loaded record (track, or create --track: op "create"). */
+int track_steps(struct snapmgr_ctx *ctx, struct origin_record *rec,
+		const struct snapmgr_track_opts *o, const char *op, int *fp)
 {
-	_cleanup_record_ struct origin_record *rec = NULL;
 	_cleanup_smdm_device_ struct smdm_device *era = NULL;
 	char params[64];
-	int fp = 0, r;
+	int r;
 
-	r = origin_record_by_name(ctx, o->origin, &rec);
-	if (r < 0)
-		return r;
-	if (record_merging(rec))
-		return snapmgr_error(ctx, -EBUSY, "origin %s is merging a snapshot; track it after the merge", rec->name);
-	if (rec->tracking && rec->tracking->state == TRACK_ACTIVE)
-		return snapmgr_error(ctx, -EEXIST, "origin %s is tracked already", rec->name);
 	if (rec->tracking && rec->tracking->state == TRACK_STOPPING)
 		return snapmgr_error(ctx, -EEXIST,
 				     "origin %s was being untracked when it stopped; run 'snapctl untrack %s' to finish",
@@ -266,13 +260,13 @@ static int track_locked(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts
 		r = record_save(ctx, rec);
 		if (r < 0)
 			return r;
-		fault_point(ctx, "track", &fp);
+		fault_point(ctx, op, fp);
 	} else {
 		log_notice(ctx, "origin %s: finishing the track that stopped half-way, with its metadata and block size",
 			   rec->name);
 	}
 	if (rec->tracking->metadata_file) {
-		r = metadata_file_prepare(ctx, rec->tracking, &fp);
+		r = metadata_file_prepare(ctx, rec->tracking, op, fp);
 		if (r < 0)
 			return r;
 		r = record_save(ctx, rec);
@@ -288,21 +282,36 @@ static int track_locked(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts
 		if (r < 0)
 			return snapmgr_error(ctx, r, "cannot initialise era metadata %s: %s",
 					     rec->tracking->metadata_device, strerror(-r));
-		fault_point(ctx, "track", &fp);
+		fault_point(ctx, op, fp);
 		r = era_create(ctx, rec);
 		if (r < 0)
 			return r;
-		fault_point(ctx, "track", &fp);
+		fault_point(ctx, op, fp);
 	}
 	r = origin_data_params(ctx, rec, params, sizeof(params));
 	if (r < 0)
 		return r;
-	r = data_point_at(ctx, rec, params, "track", &fp);
+	r = data_point_at(ctx, rec, params, op, fp);
 	if (r < 0)
 		return r;
 	/* The last step: a crash after it is the same as success. */
 	rec->tracking->state = TRACK_ACTIVE;
 	return record_save(ctx, rec);
+}
+
+static int track_locked(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts *o)
+{
+	_cleanup_record_ struct origin_record *rec = NULL;
+	int fp = 0, r;
+
+	r = origin_record_by_name(ctx, o->origin, &rec);
+	if (r < 0)
+		return r;
+	if (record_merging(rec))
+		return snapmgr_error(ctx, -EBUSY, "origin %s is merging a snapshot; track it after the merge", rec->name);
+	if (rec->tracking && rec->tracking->state == TRACK_ACTIVE)
+		return snapmgr_error(ctx, -EEXIST, "origin %s is tracked already", rec->name);
+	return track_steps(ctx, rec, o, "track", &fp);
 }
 
 _public_ int snapmgr_track(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts *theirs)

@@ -19,6 +19,10 @@
  * files, records). One scenario takes the other way out of a half-made
  * snapshot, `snapctl remove`, which must leave no trace of it.
  *
+ * Change tracking (lib/track.c) too: track and untrack, create of a
+ * tracked origin (its token), create --track, remove --release and
+ * activate of a tracked origin, against the fake's era target.
+ *
  * Snapshot sets (lib/set.c) run the same matrix: create (raw disks, and a
  * managed origin with a raw disk), create undone by remove SET, remove
  * and merge of a set; then the hooks (a failing pre-hook leaves the host
@@ -136,6 +140,30 @@ static int op_merge_start(struct snapmgr_ctx *ctx) { return merge_start(ctx, "s1
 static int op_finalise(struct snapmgr_ctx *ctx) { return snapmgr_merge_finalise(ctx, "s1"); }
 static int op_activate(struct snapmgr_ctx *ctx) { return snapmgr_activate(ctx, NULL, NULL); }
 
+static int op_track(struct snapmgr_ctx *ctx)
+{
+	char meta[256];
+	struct snapmgr_track_opts o = SNAPMGR_OPTS(struct snapmgr_track_opts,
+		.origin = "o", .metadata_file = meta, .block_size = 65536);
+
+	snprintf(meta, sizeof(meta), "%s/o.era", cows);
+	return snapmgr_track(ctx, &o);
+}
+static int op_untrack(struct snapmgr_ctx *ctx) { return snapmgr_untrack(ctx, "o"); }
+static int op_create_track(struct snapmgr_ctx *ctx)
+{
+	char cow[256], meta[256];
+	struct snapmgr_track_opts t = SNAPMGR_OPTS(struct snapmgr_track_opts,
+		.metadata_file = meta, .block_size = 65536);
+	struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts,
+		.snapshot = "s1", .origin = DISK, .origin_name = "o", .cow_file = cow,
+		.cow_size = 8 << 20, .chunk_size = 4096, .track = &t);
+
+	snprintf(cow, sizeof(cow), "%s/s1.cow", cows);
+	snprintf(meta, sizeof(meta), "%s/o.era", cows);
+	return snapmgr_create(ctx, &o);
+}
+
 /* --- starting points, reached by clean runs in this process */
 
 static void must(int r, const char *what)
@@ -214,6 +242,18 @@ static void prep_set_merging(void)
 	fake_state()->merge_remaining = 100;
 }
 
+static void prep_tracked(void)
+{
+	prep_one();
+	run_here(op_track, "track o");
+}
+static void prep_reboot_tracked(void)
+{
+	prep_tracked();
+	run_here(op_create_second, "create s2 (a token)");
+	fake_reboot();
+}
+
 static void prep_reboot_unwrapped(void)
 {
 	prep_one();
@@ -259,6 +299,13 @@ static char *describe(void)
 		}
 		fprintf(f, "record %s device=%s sectors=%ju%s\n", rec->name, rec->device,
 			(uintmax_t)rec->sectors, rec->unwrapped ? " unwrapped" : "");
+		/* The tracking's id is new at every run: whether tokens name it. */
+		if (rec->tracking)
+			fprintf(f, "  tracking %s block=%ju file=%s%s\n",
+				track_state_to_string(rec->tracking->state),
+				(uintmax_t)rec->tracking->block_size,
+				rec->tracking->metadata_file ? rec->tracking->metadata_file : "-",
+				rec->tracking->metadata_file_created ? " created" : "");
 		for (size_t i = 0; i < rec->n_snapshots; i++) {
 			const struct snap_entry *e = &rec->snapshots[i];
 			char cow[300] = "none";
@@ -276,6 +323,9 @@ static char *describe(void)
 				e->cow_file_created ? " created" : "",
 				(uintmax_t)e->merge_start_used, (uintmax_t)e->merge_metadata,
 				e->merge_error ? " error: " : "", e->merge_error ? e->merge_error : "");
+			if (e->change_token)
+				fprintf(f, "    token %s\n", rec->tracking && strstr(e->change_token, rec->tracking->id)
+								  ? "of this tracking" : "FOREIGN");
 		}
 	}
 	snapmgr_unref(ctx);
@@ -443,6 +493,12 @@ static const struct scenario scenarios[] = {
 	{ "activate (merge finished meanwhile)", prep_reboot_merge_done, op_activate, 0, "finalise", NULL },
 	{ "activate (deferred merge)", prep_reboot_pending, op_activate, 0, "merge", NULL },
 	{ "activate (unwrapped origin)", prep_reboot_unwrapped, op_activate, 0, NULL, NULL },
+	{ "track (an origin with a snapshot, metadata file)", prep_one, op_track, 0, "track", NULL },
+	{ "untrack", prep_tracked, op_untrack, 0, "untrack", NULL },
+	{ "create of a tracked origin (its token)", prep_tracked, op_create_second, 0, "create", NULL },
+	{ "create --track (wrap, track, snapshot)", prep_none, op_create_track, 0, "create", NULL },
+	{ "remove --release of a tracked origin", prep_tracked, op_remove_release, 0, "remove", NULL },
+	{ "activate (a tracked origin, after a reboot)", prep_reboot_tracked, op_activate, 0, "create", NULL },
 	{ "set create (two raw disks, COW files, hooks)", prep_none, op_set_create, 0, "create", NULL },
 	{ "set create (a managed origin and a raw disk)", prep_one, op_set_create_managed, 0, "create", NULL },
 	{ "set create, then remove the set instead", prep_none, op_set_create, 0, "create", op_set_remove },
