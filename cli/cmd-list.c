@@ -10,7 +10,7 @@
 #include "snapctl.h"
 
 enum col { COL_NAME, COL_OWNER, COL_ORIGIN, COL_ORIGIN_DEV, COL_COW, COL_CHUNK,
-	   COL_SIZE, COL_USED, COL_FILL, COL_STATE, COL_SET };
+	   COL_SIZE, COL_USED, COL_FILL, COL_STATE, COL_SET, COL_TOKEN };
 
 static const struct column {
 	const char *name;
@@ -30,6 +30,7 @@ static const struct column {
 	[COL_FILL] = { "FILL%", 6, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, "percent of the COW used" },
 	[COL_STATE] = { "STATE", 0.1, 0, SCOLS_JSON_STRING, "active, invalid, overflow, merging, merge_failed" },
 	[COL_SET] = { "SET", 0.1, 0, SCOLS_JSON_STRING, "the snapshot set it belongs to" },
+	[COL_TOKEN] = { "TOKEN", 0.3, 0, SCOLS_JSON_STRING, "change token (its origin was tracked)" },
 };
 
 static const int default_columns[] = { COL_NAME, COL_OWNER, COL_ORIGIN, COL_COW,
@@ -99,6 +100,7 @@ static char *cell(const struct snapmgr_snapshot *s, enum col c, bool bytes)
 	case COL_COW: v = snapmgr_snapshot_get_cow_device(s); break;
 	case COL_STATE: v = snapmgr_state_to_string(snapmgr_snapshot_get_state(s)); break;
 	case COL_SET: v = snapmgr_snapshot_get_set(s); break;
+	case COL_TOKEN: v = snapmgr_snapshot_get_change_token(s); break;
 	case COL_CHUNK:
 		return asprintf(&out, "%" PRIu64, snapmgr_snapshot_get_chunk_size(s)) < 0 ? NULL : out;
 	case COL_SIZE:
