@@ -167,6 +167,29 @@ static int finalise_finished_merge(struct snapmgr_ctx *ctx, const char *origin)
 	return r;
 }
 
+/*
+ * A tracked origin's era layer. When it cannot be made (its metadata file
+ * is gone, the metadata is damaged), the origin still comes up, without
+ * it: its data matter more than a backup's shortcut. Writes from then on
+ * are not tracked, so the tracking is marked stopping, which voids every
+ * token ("full backup needed") until 'snapctl untrack' and 'track'.
+ */
+static int era_assemble_or_void(struct snapmgr_ctx *ctx, struct origin_record *rec)
+{
+	char why[256];
+	int r;
+
+	r = track_assemble(ctx, rec);
+	if (r >= 0)
+		return record_save(ctx, rec);
+	snprintf(why, sizeof(why), "%s", snapmgr_get_error(ctx) ?: strerror(-r));
+	snapmgr_clear_error(ctx);
+	log_err(ctx, "origin %s: its era layer cannot be assembled (%s); it comes up untracked and its change tokens are void: run 'snapctl untrack %s', then 'snapctl track' again",
+		rec->name, why, rec->name);
+	rec->tracking->state = TRACK_STOPPING;
+	return record_save(ctx, rec);
+}
+
 static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 {
 	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
@@ -206,10 +229,7 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 	merging = record_merging(rec);
 	/* The era layer first: NAME-real maps it. */
 	if (!(rec->n_snapshots == 0 && rec->unwrapped)) {
-		r = track_assemble(ctx, rec);
-		if (r < 0)
-			return r;
-		r = record_save(ctx, rec);
+		r = era_assemble_or_void(ctx, rec);
 		if (r < 0)
 			return r;
 	}
@@ -221,7 +241,7 @@ static int activate_origin(struct snapmgr_ctx *ctx, const char *origin)
 		if (origdev)
 			return 0;
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", rec->id);
-		r = track_assemble(ctx, rec);
+		r = era_assemble_or_void(ctx, rec);
 		if (r < 0)
 			return r;
 		r = origin_data_params(ctx, rec, params, sizeof(params));
