@@ -168,11 +168,13 @@ static int finalise_finished_merge(struct snapmgr_ctx *ctx, const char *origin)
 }
 
 /*
- * A tracked origin's era layer. When it cannot be made (its metadata file
- * is gone, the metadata is damaged), the origin still comes up, without
- * it: its data matter more than a backup's shortcut. Writes from then on
- * are not tracked, so the tracking is marked stopping, which voids every
- * token ("full backup needed") until 'snapctl untrack' and 'track'.
+ * A tracked origin's era layer. When its metadata is gone (the file or
+ * the device does not exist), the origin still comes up, without it: its
+ * data matter more than a backup's shortcut. Writes from then on are not
+ * tracked, so the tracking is marked stopping, which voids every token
+ * ("full backup needed") until 'snapctl untrack' and 'track'. Any other
+ * failure fails the activation as every other step's does: a re-run may
+ * well succeed, and must find the tokens intact.
  */
 static int era_assemble_or_void(struct snapmgr_ctx *ctx, struct origin_record *rec)
 {
@@ -182,6 +184,8 @@ static int era_assemble_or_void(struct snapmgr_ctx *ctx, struct origin_record *r
 	r = track_assemble(ctx, rec);
 	if (r >= 0)
 		return record_save(ctx, rec);
+	if (r != -ENOENT)
+		return r;
 	snprintf(why, sizeof(why), "%s", snapmgr_get_error(ctx) ?: strerror(-r));
 	snapmgr_clear_error(ctx);
 	log_err(ctx, "origin %s: its era layer cannot be assembled (%s); it comes up untracked and its change tokens are void: run 'snapctl untrack %s', then 'snapctl track' again",
