@@ -8,7 +8,7 @@
 
 #include "daemon.h"
 
-static int alert_done(sd_event_source *src, const siginfo_t *si, void *userdata)
+int alert_done(sd_event_source *src, const siginfo_t *si, void *userdata)
 {
 	struct daemon *d = userdata;
 	char how[48];

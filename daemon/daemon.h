@@ -188,6 +188,8 @@ static inline bool child_ok(const siginfo_t *si)
 
 /* alert.c: runs alert_command (if any) with the snapshot's JSON. */
 void run_alert(struct snap *s, const char *event, const char *why);
+/* An alert command's exit: logged when it failed (userdata: the daemon). */
+int alert_done(sd_event_source *src, const siginfo_t *si, void *userdata);
 
 /* extend.c */
 void extend(struct snap *s, double reaction);

@@ -20,18 +20,6 @@ static inline void policy_unrefp(struct snapmgr_policy **p)
 	snapmgr_policy_unref(*p);
 }
 
-static int era_alert_done(sd_event_source *src, const siginfo_t *si, void *userdata)
-{
-	struct daemon *d = userdata;
-	char how[48];
-
-	if (!child_ok(si))
-		log_d(d, LOG_WARNING, "alert command (pid %d) failed: %s",
-		      (int)si->si_pid, child_status(si, how, sizeof(how)));
-	sd_event_source_disable_unref(src);
-	return 0;
-}
-
 static bool was_raised(const struct daemon *d, const char *origin)
 {
 	json_object *v;
@@ -65,7 +53,7 @@ static void era_alert(struct daemon *d, json_object *t, const char *origin,
 		r = spawn(d, argv, json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN |
 								      JSON_C_TO_STRING_NOSLASHESCAPE),
 			  origin, "era_metadata_warn", snapmgr_config_get_alert_timeout(d->config),
-			  era_alert_done, d, &src, &pid);
+			  alert_done, d, &src, &pid);
 	}
 	if (r < 0)
 		log_d(d, LOG_ERR, "origin %s: cannot run alert command: %s", origin, strerror(-r));

@@ -56,6 +56,15 @@ static const char *const state_names[_SNAP_STATE_MAX] = {
 	[SNAP_MERGE_FAILED] = "merge_failed",
 };
 
+/* The index of s in names[n] (the on-disk strings of an enum), or -EINVAL. */
+static int name_index(const char *const *names, unsigned n, const char *s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (streq(s, names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
 const char *snap_state_to_string(enum snap_state s)
 {
 	return (unsigned)s < _SNAP_STATE_MAX ? state_names[s] : NULL;
@@ -63,12 +72,12 @@ const char *snap_state_to_string(enum snap_state s)
 
 int snap_state_from_string(const char *s, enum snap_state *ret)
 {
-	for (unsigned i = 0; i < _SNAP_STATE_MAX; i++)
-		if (streq(s, state_names[i])) {
-			*ret = (enum snap_state)i;
-			return 0;
-		}
-	return -EINVAL;
+	int i = name_index(state_names, _SNAP_STATE_MAX, s);
+
+	if (i < 0)
+		return i;
+	*ret = (enum snap_state)i;
+	return 0;
 }
 
 static const char *const track_state_names[_TRACK_STATE_MAX] = {
@@ -84,12 +93,12 @@ const char *track_state_to_string(enum track_state s)
 
 int track_state_from_string(const char *s, enum track_state *ret)
 {
-	for (unsigned i = 0; i < _TRACK_STATE_MAX; i++)
-		if (streq(s, track_state_names[i])) {
-			*ret = (enum track_state)i;
-			return 0;
-		}
-	return -EINVAL;
+	int i = name_index(track_state_names, _TRACK_STATE_MAX, s);
+
+	if (i < 0)
+		return i;
+	*ret = (enum track_state)i;
+	return 0;
 }
 
 void track_record_free(struct track_record *t)
