@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "backing-file.h"
 #include "blockdev.h"
 #include "era.h"
-#include "loop.h"
 #include "merge.h"
 #include "record.h"
 #include "stack.h"
@@ -24,17 +24,9 @@
 /* Attaches a COW file again if needed and records its loop device. */
 static int cow_attach(struct snapmgr_ctx *ctx, struct snap_entry *entry)
 {
-	_cleanup_free_ char *dev = NULL;
-	int r;
-
 	if (!entry->cow_file)
 		return 0;
-	if (loop_find(entry->cow_file, &dev) < 0) {
-		r = loop_attach(ctx, entry->cow_file, &dev);
-		if (r < 0)
-			return r;
-	}
-	return set_string(&entry->cow_device, dev);
+	return backing_file_attach(ctx, entry->cow_file, &entry->cow_device);
 }
 
 /* NAME-real, and NAME as snapshot-merge: the interrupted merge resumes. */

@@ -16,8 +16,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "backing-file.h"
 #include "blockdev.h"
-#include "loop.h"
 #include "config.h"
 #include "era.h"
 #include "record.h"
@@ -228,22 +228,9 @@ int op_begin(struct snapmgr_ctx *ctx, int *ret_lock)
 int cow_release(struct snapmgr_ctx *ctx, const struct snap_entry *entry,
 		const char *op, int *fp)
 {
-	const char *file = entry->cow_file;
-	_cleanup_free_ char *loopdev = NULL;
-	int r;
-
-	if (!file)
+	if (!entry->cow_file)
 		return 0;
-	if (loop_find(file, &loopdev) == 0) {
-		r = loop_detach(ctx, loopdev);
-		if (r < 0)
-			return r;
-		fault_point(ctx, op, fp);
-	}
-	if (entry->cow_file_created && unlink(file) < 0 && errno != ENOENT)
-		return snapmgr_error(ctx, negative_errno(),
-				     "cannot delete COW file %s: %m", file);
-	return 0;
+	return backing_file_release(ctx, "COW", entry->cow_file, entry->cow_file_created, op, fp);
 }
 
 /* Checks a block device we were told to use for a COW or era metadata. */

@@ -14,7 +14,6 @@
  * that prove this.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -22,17 +21,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "backing-file.h"
 #include "blockdev.h"
 #include "config.h"
 #include "dm.h"
 #include "dm-parse.h"
 #include "era.h"
-#include "loop.h"
 #include "record.h"
 #include "stack.h"
 
@@ -201,27 +198,14 @@ int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
 		if (r < 0)
 			return r;
 	} else {
-		_cleanup_free_ char *dircopy = strdup(o->cow_file);
-		_cleanup_free_ char *basecopy = strdup(o->cow_file);
-		_cleanup_free_ char *dirabs = NULL;
-		struct stat st;
-
 		if (o->cow_size < MIN_COW_CHUNKS * o->chunk_size)
 			return snapmgr_error(ctx, -ENOSPC,
 					     "COW size %" PRIu64 " is too small, the persistent store needs at least %" PRIu64 " bytes",
 					     o->cow_size, MIN_COW_CHUNKS * o->chunk_size);
-		if (stat(o->cow_file, &st) == 0)
-			return snapmgr_error(ctx, -EEXIST,
-					     "COW file %s already exists; remove it or give it with --cow after attaching it",
-					     o->cow_file);
-		if (!dircopy || !basecopy)
-			return -ENOMEM;
-		dirabs = realpath(dirname(dircopy), NULL);
-		if (!dirabs)
-			return snapmgr_error(ctx, negative_errno(),
-					     "COW file %s: directory does not exist", o->cow_file);
-		if (asprintf(&abs, "%s/%s", dirabs, basename(basecopy)) < 0)
-			return -ENOMEM;
+		r = backing_file_absolute(ctx, "COW", o->cow_file,
+					  "remove it or give it with --cow after attaching it", &abs);
+		if (r < 0)
+			return r;
 	}
 	r = new_id(id);
 	if (r < 0)
@@ -245,28 +229,10 @@ int entry_new(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *o,
 }
 
 /* Creates the entry's COW file if needed and attaches it to a loop device. */
-int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry,
-			    int *fp)
+int cow_file_prepare(struct snapmgr_ctx *ctx, struct snap_entry *entry, int *fp)
 {
-	const char *file = entry->cow_file;
-	_cleanup_free_ char *loopdev = NULL;
-	int r;
-
-	if (access(file, F_OK) < 0) {
-		_cleanup_close_ int fd = open(file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-		if (fd < 0 || ftruncate(fd, (off_t)entry->cow_size) < 0)
-			return snapmgr_error(ctx, negative_errno(),
-					     "cannot create COW file %s: %m", file);
-		fault_point(ctx, "create", fp);
-	}
-	if (loop_find(file, &loopdev) < 0) {
-		r = loop_attach(ctx, file, &loopdev);
-		if (r < 0)
-			return r;
-		fault_point(ctx, "create", fp);
-	}
-	return set_string(&entry->cow_device, loopdev);
+	return backing_file_prepare(ctx, "COW", entry->cow_file, entry->cow_size, "create", fp,
+				    &entry->cow_device);
 }
 
 static bool tracked(const struct origin_record *rec)

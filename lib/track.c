@@ -21,20 +21,16 @@
  * we created deleted, "tracking" dropped with every snapshot's token.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
-#include <libgen.h>
 
+#include "backing-file.h"
 #include "blockdev.h"
 #include "dm-parse.h"
 #include "era.h"
-#include "loop.h"
 #include "stack.h"
 
 #define TRACK_DEFAULT_BLOCK (64 * 1024)
@@ -142,51 +138,6 @@ static int data_point_at(struct snapmgr_ctx *ctx, const struct origin_record *re
 	return 0;
 }
 
-/* Creates the metadata file if needed and attaches it to a loop device. */
-static int metadata_file_prepare(struct snapmgr_ctx *ctx, struct track_record *t,
-				 const char *op, int *fp)
-{
-	_cleanup_free_ char *loopdev = NULL;
-	int r;
-
-	if (access(t->metadata_file, F_OK) < 0) {
-		_cleanup_close_ int fd = open(t->metadata_file,
-					      O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-		if (fd < 0 || ftruncate(fd, (off_t)t->metadata_size) < 0)
-			return snapmgr_error(ctx, negative_errno(),
-					     "cannot create era metadata file %s: %m",
-					     t->metadata_file);
-		fault_point(ctx, op, fp);
-	}
-	if (loop_find(t->metadata_file, &loopdev) < 0) {
-		r = loop_attach(ctx, t->metadata_file, &loopdev);
-		if (r < 0)
-			return r;
-		fault_point(ctx, op, fp);
-	}
-	return set_string(&t->metadata_device, loopdev);
-}
-
-static int absolute_new_file(struct snapmgr_ctx *ctx, const char *file, char **ret)
-{
-	_cleanup_free_ char *dircopy = strdup(file), *basecopy = strdup(file);
-	_cleanup_free_ char *dirabs = NULL;
-	struct stat st;
-
-	if (!dircopy || !basecopy)
-		return -ENOMEM;
-	if (stat(file, &st) == 0)
-		return snapmgr_error(ctx, -EEXIST,
-				     "era metadata file %s already exists; remove it, or attach it and give the device with --metadata",
-				     file);
-	dirabs = realpath(dirname(dircopy), NULL);
-	if (!dirabs)
-		return snapmgr_error(ctx, negative_errno(),
-				     "era metadata file %s: directory does not exist", file);
-	return asprintf(ret, "%s/%s", dirabs, basename(basecopy)) < 0 ? -ENOMEM : 0;
-}
-
 /* Step 1: the tracking's facts, checked, in state starting. */
 static int tracking_new(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts *o,
 			const struct origin_record *rec, struct track_record **ret)
@@ -228,7 +179,9 @@ static int tracking_new(struct snapmgr_ctx *ctx, const struct snapmgr_track_opts
 			return snapmgr_error(ctx, -EINVAL,
 					     "metadata size %" PRIu64 " is not a multiple of 4 KiB of at least 2 MiB",
 					     t->metadata_size);
-		r = absolute_new_file(ctx, o->metadata_file, &t->metadata_file);
+		r = backing_file_absolute(ctx, "era metadata", o->metadata_file,
+					  "remove it, or attach it and give the device with --metadata",
+					  &t->metadata_file);
 		if (r < 0)
 			return r;
 		t->metadata_file_created = true;
@@ -266,7 +219,9 @@ int track_steps(struct snapmgr_ctx *ctx, struct origin_record *rec,
 			   rec->name);
 	}
 	if (rec->tracking->metadata_file) {
-		r = metadata_file_prepare(ctx, rec->tracking, op, fp);
+		r = backing_file_prepare(ctx, "era metadata", rec->tracking->metadata_file,
+					 rec->tracking->metadata_size, op, fp,
+					 &rec->tracking->metadata_device);
 		if (r < 0)
 			return r;
 		r = record_save(ctx, rec);
@@ -340,7 +295,6 @@ static int track_teardown(struct snapmgr_ctx *ctx, const struct origin_record *r
 {
 	_cleanup_smdm_device_ struct smdm_device *era = NULL;
 	const struct track_record *t = rec->tracking;
-	_cleanup_free_ char *loopdev = NULL;
 	char name[ERA_NAME_MAX];
 	int r;
 
@@ -358,16 +312,8 @@ static int track_teardown(struct snapmgr_ctx *ctx, const struct origin_record *r
 	}
 	if (!t->metadata_file)
 		return 0;
-	if (loop_find(t->metadata_file, &loopdev) == 0) {
-		r = loop_detach(ctx, loopdev);
-		if (r < 0)
-			return r;
-		fault_point(ctx, op, fp);
-	}
-	if (t->metadata_file_created && unlink(t->metadata_file) < 0 && errno != ENOENT)
-		return snapmgr_error(ctx, negative_errno(), "cannot delete era metadata file %s: %m",
-				     t->metadata_file);
-	return 0;
+	return backing_file_release(ctx, "era metadata", t->metadata_file,
+				    t->metadata_file_created, op, fp);
 }
 
 static void tracking_drop(struct origin_record *rec)
@@ -453,14 +399,7 @@ int track_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec)
 		return 0;
 	}
 	if (t->metadata_file) {
-		_cleanup_free_ char *dev = NULL;
-
-		if (loop_find(t->metadata_file, &dev) < 0) {
-			r = loop_attach(ctx, t->metadata_file, &dev);
-			if (r < 0)
-				return r;
-		}
-		r = set_string(&t->metadata_device, dev);
+		r = backing_file_attach(ctx, t->metadata_file, &t->metadata_device);
 		if (r < 0)
 			return r;
 	}
