@@ -27,15 +27,33 @@ static void help(void)
 	       "For more details see snapctl(8).\n");
 }
 
-/* The module's snapshot_bypass_batching: 1 on, 0 off, -1 no such parameter. */
-static int bypass_batching(struct snapmgr_ctx *ctx)
-{
-	bool on;
+/* Module-wide settings of the loaded dm-snapshot: 1 on, 0 off, -1 none. */
+struct module_settings {
+	int batching;		/* snapshot_bypass_batching */
+	int shared_copy;	/* snapshot_shared_copy */
+};
 
-	return snapmgr_get_bypass_batching(ctx, &on) < 0 ? -1 : on;
+static struct module_settings module_settings(struct snapmgr_ctx *ctx)
+{
+	bool batching, shared;
+
+	return (struct module_settings) {
+		.batching = snapmgr_get_bypass_batching(ctx, &batching) < 0 ? -1 : batching,
+		.shared_copy = snapmgr_get_shared_copy(ctx, &shared) < 0 ? -1 : shared,
+	};
 }
 
-static void print_human(const struct snapmgr_snapshot *s, int batching)
+static const char *setting_text(int on)
+{
+	return on < 0 ? "- (the loaded dm-snapshot module has none)" : on ? "on" : "off";
+}
+
+static json_object *setting_json(int on)
+{
+	return on < 0 ? NULL : json_object_new_boolean(on);
+}
+
+static void print_human(const struct snapmgr_snapshot *s, struct module_settings m)
 {
 	uint64_t size, used, meta;
 	const char *v;
@@ -69,8 +87,8 @@ static void print_human(const struct snapmgr_snapshot *s, int batching)
 	}
 	else
 		printf("  counters:       - (the loaded dm-snapshot module has none)\n");
-	printf("  batching:       %s\n", batching < 0 ? "- (the loaded dm-snapshot module has none)" :
-						 batching ? "on" : "off");
+	printf("  batching:       %s\n", setting_text(m.batching));
+	printf("  shared copy:    %s\n", setting_text(m.shared_copy));
 }
 
 /*
@@ -192,13 +210,14 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 {
 	struct snapmgr_snapshot **list = NULL;
 	json_object *doc = NULL, *arr = NULL, *extra, *schedules = NULL, *tracking = NULL;
-	int rc = EXIT_OK, r, batching;
+	struct module_settings settings;
+	int rc = EXIT_OK, r;
 
 	r = snapmgr_snapshot_list(ctx, &list);
 	if (r < 0)
 		return fail_lib(ctx, "status", r);
 	extra = daemon_snapshots(&schedules);
-	batching = bypass_batching(ctx);
+	settings = module_settings(ctx);
 	if (json) {
 		doc = json_object_new_object();
 		arr = json_object_new_array();
@@ -214,14 +233,14 @@ static int show(struct snapmgr_ctx *ctx, const char *const *names, int n_names,
 				continue;
 			found = true;
 			if (!json) {
-				print_human(*p, batching);
+				print_human(*p, settings);
 				daemon_print(daemon_snapshot_entry(extra, snapmgr_snapshot_get_name(*p)));
 				continue;
 			}
 			if (snapmgr_snapshot_to_json(*p, &o) == 0) {
 				daemon_merge(o, daemon_snapshot_entry(extra, snapmgr_snapshot_get_name(*p)));
-				json_object_object_add(o, "bypass_batching",
-						       batching < 0 ? NULL : json_object_new_boolean(batching));
+				json_object_object_add(o, "bypass_batching", setting_json(settings.batching));
+				json_object_object_add(o, "shared_copy", setting_json(settings.shared_copy));
 				json_object_array_add(arr, o);
 			}
 		}

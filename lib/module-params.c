@@ -41,11 +41,14 @@ int module_param_read_bool(const char *path, bool *ret_value)
 	return 0;
 }
 
-_public_ int snapmgr_get_bypass_batching(struct snapmgr_ctx *ctx, bool *ret_on)
+/* One of our module's bool parameters; -ENOENT on Debian's module. */
+static int snapshot_param_bool(struct snapmgr_ctx *ctx, const char *name,
+			       bool *ret_on)
 {
-	const char *path = DM_SNAPSHOT_PARAMS "/snapshot_bypass_batching";
+	char path[128];
 	int r;
 
+	snprintf(path, sizeof(path), DM_SNAPSHOT_PARAMS "/%s", name);
 	r = module_param_read_bool(path, ret_on);
 	if (r == -ENOENT)
 		log_debug(ctx, "%s: absent (module not loaded, or not snapmgr's)",
@@ -53,4 +56,14 @@ _public_ int snapmgr_get_bypass_batching(struct snapmgr_ctx *ctx, bool *ret_on)
 	else if (r < 0)
 		log_debug(ctx, "%s: %s", path, strerror(-r));
 	return r;
+}
+
+_public_ int snapmgr_get_bypass_batching(struct snapmgr_ctx *ctx, bool *ret_on)
+{
+	return snapshot_param_bool(ctx, "snapshot_bypass_batching", ret_on);
+}
+
+_public_ int snapmgr_get_shared_copy(struct snapmgr_ctx *ctx, bool *ret_on)
+{
+	return snapshot_param_bool(ctx, "snapshot_shared_copy", ret_on);
 }

@@ -256,6 +256,13 @@ const char *snapmgr_snapshot_get_counter(const struct snapmgr_snapshot *s,
  * Debian's module, or none loaded.
  */
 int snapmgr_get_bypass_batching(struct snapmgr_ctx *ctx, bool *ret_on);
+/*
+ * Whether the loaded dm-snapshot module reads an origin chunk once for all
+ * the snapshots that copy it (snapmgr's module from patchlevel 1005,
+ * parameter snapshot_shared_copy). -ENOENT when the parameter does not
+ * exist.
+ */
+int snapmgr_get_shared_copy(struct snapmgr_ctx *ctx, bool *ret_on);
 /* The object docs/status.schema.json describes for one snapshot. */
 int snapmgr_snapshot_to_json(const struct snapmgr_snapshot *s,
 			     struct json_object **ret);
