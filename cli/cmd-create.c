@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "snapctl.h"
+#include "track-options.h"
 
 static void help(void)
 {
@@ -55,13 +56,6 @@ static void help(void)
 	       " -h, --help                display this help\n"
 	       "\n"
 	       "For more details see snapctl(8).\n");
-}
-
-static int parse_size_arg(const char *opt, const char *arg, uint64_t *ret)
-{
-	if (snapmgr_parse_size(arg, ret) < 0)
-		return usage_error("create", "%s: '%s' is not a size (e.g. 512M, 4K)", opt, arg);
-	return 0;
 }
 
 /*
@@ -131,7 +125,7 @@ static int set_member_arg(struct set_args *a, int c, const char *arg)
 	case 'c': m->cow_device = arg; break;
 	case 'f': m->cow_file = arg; break;
 	case 's':
-		if (parse_size_arg("--cow-size", arg, &m->cow_size))
+		if (parse_size_arg("create", "--cow-size", arg, &m->cow_size))
 			return EXIT_USAGE;
 		a->have_size[a->n - 1] = true;
 		break;
@@ -247,7 +241,7 @@ static int run_set(struct snapmgr_ctx *ctx, struct snapmgr_set_opts *o, struct s
 static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 {
 	enum { OPT_FORCE = 0x100, OPT_SET, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_HOOK_TIMEOUT,
-	       OPT_TRACK, OPT_META, OPT_META_FILE, OPT_META_SIZE, OPT_BLOCK };
+	       OPT_TRACK };
 	static const struct option options[] = {
 		{ "origin", required_argument, NULL, 'O' },
 		{ "origin-name", required_argument, NULL, 'n' },
@@ -261,10 +255,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{ "post-hook", required_argument, NULL, OPT_POST_HOOK },
 		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 		{ "track", no_argument, NULL, OPT_TRACK },
-		{ "metadata", required_argument, NULL, OPT_META },
-		{ "metadata-file", required_argument, NULL, OPT_META_FILE },
-		{ "metadata-size", required_argument, NULL, OPT_META_SIZE },
-		{ "block-size", required_argument, NULL, OPT_BLOCK },
+		TRACK_OPTIONS,
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -291,7 +282,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		case 'c': o.cow_device = optarg; break;
 		case 'f': o.cow_file = optarg; break;
 		case 's':
-			if (parse_size_arg("--cow-size", optarg, &o.cow_size))
+			if (parse_size_arg("create", "--cow-size", optarg, &o.cow_size))
 				return EXIT_USAGE;
 			have_size = true;
 			break;
@@ -301,7 +292,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 				break;
 			}
 			auto_chunk = false;
-			if (parse_size_arg("--chunk-size", optarg, &o.chunk_size))
+			if (parse_size_arg("create", "--chunk-size", optarg, &o.chunk_size))
 				return EXIT_USAGE;
 			break;
 		case OPT_FORCE: o.force = true; so.force = true; break;
@@ -319,15 +310,11 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			break;
 		}
 		case OPT_TRACK: track = true; break;
-		case OPT_META: to.metadata_device = optarg; track_args = true; break;
-		case OPT_META_FILE: to.metadata_file = optarg; track_args = true; break;
-		case OPT_META_SIZE:
-			if (parse_size_arg("--metadata-size", optarg, &to.metadata_size))
-				return EXIT_USAGE;
-			track_args = true;
-			break;
-		case OPT_BLOCK:
-			if (parse_size_arg("--block-size", optarg, &to.block_size))
+		case OPT_TRACK_META:
+		case OPT_TRACK_META_FILE:
+		case OPT_TRACK_META_SIZE:
+		case OPT_TRACK_BLOCK:
+			if (track_option("create", c, optarg, &to))
 				return EXIT_USAGE;
 			track_args = true;
 			break;
@@ -340,10 +327,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		return usage_error("create", "--track goes with one snapshot, not --set (track each origin with 'snapctl track')");
 	if (track_args && !track)
 		return usage_error("create", "--metadata, --metadata-file, --metadata-size and --block-size go with --track");
-	if (track && !!to.metadata_device == !!to.metadata_file)
-		return usage_error("create", "--track needs exactly one of --metadata DEV and --metadata-file PATH");
-	if (track && to.metadata_size && !to.metadata_file)
-		return usage_error("create", "--metadata-size goes with --metadata-file");
+	if (track && track_options_check("create", &to))
+		return EXIT_USAGE;
 	if (track) {
 		to.force = o.force;
 		o.track = &to;

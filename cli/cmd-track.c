@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "snapctl.h"
+#include "track-options.h"
 
 static void help(void)
 {
@@ -86,12 +87,9 @@ static int print_tracking(struct snapmgr_ctx *ctx, const char *origin, bool json
 
 static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 {
-	enum { OPT_META = 0x100, OPT_META_FILE, OPT_META_SIZE, OPT_BLOCK, OPT_FORCE };
+	enum { OPT_FORCE = 0x100 };
 	static const struct option options[] = {
-		{ "metadata", required_argument, NULL, OPT_META },
-		{ "metadata-file", required_argument, NULL, OPT_META_FILE },
-		{ "metadata-size", required_argument, NULL, OPT_META_SIZE },
-		{ "block-size", required_argument, NULL, OPT_BLOCK },
+		TRACK_OPTIONS,
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
@@ -103,19 +101,12 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 
 	while ((c = getopt_long(argc, argv, "Jh", options, NULL)) != -1) {
 		switch (c) {
-		case OPT_META:
-			o.metadata_device = optarg;
-			break;
-		case OPT_META_FILE:
-			o.metadata_file = optarg;
-			break;
-		case OPT_META_SIZE:
-			if (snapmgr_parse_size(optarg, &o.metadata_size) < 0 || !o.metadata_size)
-				return usage_error("track", "bad --metadata-size '%s'", optarg);
-			break;
-		case OPT_BLOCK:
-			if (snapmgr_parse_size(optarg, &o.block_size) < 0 || !o.block_size)
-				return usage_error("track", "bad --block-size '%s'", optarg);
+		case OPT_TRACK_META:
+		case OPT_TRACK_META_FILE:
+		case OPT_TRACK_META_SIZE:
+		case OPT_TRACK_BLOCK:
+			if (track_option("track", c, optarg, &o))
+				return EXIT_USAGE;
 			break;
 		case OPT_FORCE:
 			o.force = true;
@@ -134,10 +125,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		return usage_error("track", "no origin named");
 	if (optind + 1 < argc)
 		return usage_error("track", "unexpected argument '%s'", argv[optind + 1]);
-	if (!!o.metadata_device == !!o.metadata_file)
-		return usage_error("track", "give exactly one of --metadata DEV and --metadata-file PATH");
-	if (o.metadata_size && !o.metadata_file)
-		return usage_error("track", "--metadata-size goes with --metadata-file");
+	if (track_options_check("track", &o))
+		return EXIT_USAGE;
 	o.origin = argv[optind];
 	r = snapmgr_track(ctx, &o);
 	if (r < 0)

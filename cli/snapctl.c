@@ -96,6 +96,13 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int parse_size_arg(const char *cmd, const char *opt, const char *arg, uint64_t *ret)
+{
+	if (snapmgr_parse_size(arg, ret) < 0)
+		return usage_error(cmd, "%s: '%s' is not a size (e.g. 512M, 4K)", opt, arg);
+	return 0;
+}
+
 _printf_(6, 0) static void log_to_stderr(void *data _unused_, int priority,
 			  const char *file _unused_, int line _unused_,
 			  const char *fn _unused_, const char *format,

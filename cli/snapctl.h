@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "macro.h"
@@ -79,3 +80,5 @@ const char *lib_reason(struct snapmgr_ctx *ctx, int neg_errno);
 int fail_lib(struct snapmgr_ctx *ctx, const char *object, int neg_errno);
 /* A usage error, pointing at --help; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/* opt's argument as a size (K/M/G/T); 0, or EXIT_USAGE after saying why. */
+int parse_size_arg(const char *cmd, const char *opt, const char *arg, uint64_t *ret);
