@@ -104,10 +104,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			return usage_error("changes", "unrecognised option");
 		}
 	}
-	if (optind >= argc)
-		return usage_error("changes", "no snapshot named");
-	if (optind + 1 < argc)
-		return usage_error("changes", "unexpected argument '%s'", argv[optind + 1]);
+	if (check_operands("changes", argc, argv, 1, "no snapshot named"))
+		return EXIT_USAGE;
 	name = argv[optind];
 
 	if (since) {

@@ -91,10 +91,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			return usage_error("export", "unrecognised option");
 		}
 	}
-	if (optind >= argc)
-		return usage_error("export", "no snapshot named");
-	if (optind + 1 < argc)
-		return usage_error("export", "unexpected argument '%s'", argv[optind + 1]);
+	if (check_operands("export", argc, argv, 1, "no snapshot named"))
+		return EXIT_USAGE;
 	o.snapshot = argv[optind];
 	if (!o.output == !o.target)
 		return usage_error("export", "give exactly one of -o FILE and --to TARGET");

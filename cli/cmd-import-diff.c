@@ -62,10 +62,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			return usage_error("import-diff", "unrecognised option");
 		}
 	}
-	if (argc - optind < 2)
-		return usage_error("import-diff", "give the stream (FILE or -) and the TARGET");
-	if (argc - optind > 2)
-		return usage_error("import-diff", "unexpected argument '%s'", argv[optind + 2]);
+	if (check_operands("import-diff", argc, argv, 2, "give the stream (FILE or -) and the TARGET"))
+		return EXIT_USAGE;
 	o.input = argv[optind];
 	o.target = argv[optind + 1];
 

@@ -241,11 +241,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			return usage_error("inspect", "unrecognised option");
 		}
 	}
-	if (optind >= argc)
-		return usage_error("inspect", "no COW device or file given");
-	if (optind + 1 < argc)
-		return usage_error("inspect", "unexpected argument '%s'",
-				   argv[optind + 1]);
+	if (check_operands("inspect", argc, argv, 1, "no COW device or file given"))
+		return EXIT_USAGE;
 	path = argv[optind];
 
 	r = snapmgr_cow_store_open(ctx, path, origin_size, &s);

@@ -143,8 +143,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		default: return usage_error("list", "bad option");
 		}
 	}
-	if (optind != argc)
-		return usage_error("list", "unexpected argument '%s'", argv[optind]);
+	if (check_operands("list", argc, argv, 0, NULL))
+		return EXIT_USAGE;
 	if (output) {
 		for (const char *p = output; *p;) {
 			size_t len = strcspn(p, ",");

@@ -93,10 +93,9 @@ static int mount_run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			return usage_error("mount", "unrecognised option");
 		}
 	}
-	if (optind + 2 > argc)
-		return usage_error("mount", optind == argc ? "no snapshot named" : "no directory named");
-	if (optind + 2 < argc)
-		return usage_error("mount", "unexpected argument '%s'", argv[optind + 2]);
+	if (check_operands("mount", argc, argv, 2,
+			   optind == argc ? "no snapshot named" : "no directory named"))
+		return EXIT_USAGE;
 	if ((flags & SNAPMGR_MOUNT_NEW_UUID) && !(flags & SNAPMGR_MOUNT_RW))
 		return usage_error("mount", "--new-uuid changes the filesystem: it needs --rw");
 
@@ -152,10 +151,8 @@ static int umount_run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			return usage_error("umount", "unrecognised option");
 		}
 	}
-	if (optind >= argc)
-		return usage_error("umount", "no snapshot or directory named");
-	if (optind + 1 < argc)
-		return usage_error("umount", "unexpected argument '%s'", argv[optind + 1]);
+	if (check_operands("umount", argc, argv, 1, "no snapshot or directory named"))
+		return EXIT_USAGE;
 	r = snapmgr_umount(ctx, argv[optind], &count);
 	if (r < 0)
 		return fail_lib(ctx, argv[optind], r);

@@ -121,10 +121,8 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			return usage_error("track", "bad option");
 		}
 	}
-	if (optind >= argc)
-		return usage_error("track", "no origin named");
-	if (optind + 1 < argc)
-		return usage_error("track", "unexpected argument '%s'", argv[optind + 1]);
+	if (check_operands("track", argc, argv, 1, "no origin named"))
+		return EXIT_USAGE;
 	if (track_options_check("track", &o))
 		return EXIT_USAGE;
 	o.origin = argv[optind];
@@ -154,10 +152,8 @@ static int run_untrack(struct snapmgr_ctx *ctx, int argc, char *argv[])
 			return usage_error("untrack", "bad option");
 		}
 	}
-	if (optind >= argc)
-		return usage_error("untrack", "no origin named");
-	if (optind + 1 < argc)
-		return usage_error("untrack", "unexpected argument '%s'", argv[optind + 1]);
+	if (check_operands("untrack", argc, argv, 1, "no origin named"))
+		return EXIT_USAGE;
 	r = snapmgr_untrack(ctx, argv[optind]);
 	if (r < 0)
 		return fail_lib(ctx, argv[optind], r);

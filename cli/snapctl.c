@@ -96,6 +96,15 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int check_operands(const char *cmd, int argc, char *argv[], int n, const char *missing)
+{
+	if (argc - optind < n)
+		return usage_error(cmd, "%s", missing);
+	if (argc - optind > n)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind + n]);
+	return 0;
+}
+
 int parse_size_arg(const char *cmd, const char *opt, const char *arg, uint64_t *ret)
 {
 	if (snapmgr_parse_size(arg, ret) < 0)

@@ -80,5 +80,11 @@ const char *lib_reason(struct snapmgr_ctx *ctx, int neg_errno);
 int fail_lib(struct snapmgr_ctx *ctx, const char *object, int neg_errno);
 /* A usage error, pointing at --help; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/*
+ * Exactly n operands after the options (argv[optind] on), or a usage error:
+ * missing says what is missing when there are fewer, the first one too
+ * many is named. Returns 0, or EXIT_USAGE after saying why.
+ */
+int check_operands(const char *cmd, int argc, char *argv[], int n, const char *missing);
 /* opt's argument as a size (K/M/G/T); 0, or EXIT_USAGE after saying why. */
 int parse_size_arg(const char *cmd, const char *opt, const char *arg, uint64_t *ret);
