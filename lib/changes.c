@@ -34,6 +34,7 @@
 #include "changes.h"
 #include "dm.h"
 #include "dm-parse.h"
+#include "snapshot-use.h"
 
 struct snapmgr_changes {
 	int refcount;
@@ -215,32 +216,19 @@ static inline void changes_freep(struct snapmgr_changes **c)
 	changes_free(*c);
 }
 
-static inline void snapshot_unrefp(struct snapmgr_snapshot **s)
-{
-	snapmgr_snapshot_unref(*s);
-}
-
 static inline void store_unrefp(struct snapmgr_cow_store **s)
 {
 	snapmgr_cow_store_unref(*s);
 }
 
-/* The refusal of a snapshot whose changes cannot be known, or 0. */
-static int check_state(struct snapmgr_ctx *ctx, enum snapmgr_state state)
-{
-	switch (state) {
-	case SNAPMGR_STATE_ACTIVE:
-		return 0;
-	case SNAPMGR_STATE_INVALID:
-	case SNAPMGR_STATE_OVERFLOW:
-		return snapmgr_error(ctx, -ESTALE, "changes unknown: snapshot invalid; take a full backup");
-	case SNAPMGR_STATE_MERGING:
-		return snapmgr_error(ctx, -EBUSY, "changes unknown: snapshot merging into its origin");
-	case SNAPMGR_STATE_MERGE_FAILED:
-		return snapmgr_error(ctx, -ESTALE, "changes unknown: snapshot's merge failed; take a full backup");
-	}
-	return snapmgr_error(ctx, -EINVAL, "changes unknown: snapshot in an unknown state");
-}
+/* A snapshot whose changes cannot be known. */
+static const struct state_refusals changes_refusals = {
+	.invalid = "changes unknown: snapshot invalid; take a full backup",
+	.overflow = "changes unknown: snapshot invalid; take a full backup",
+	.merging = "changes unknown: snapshot merging into its origin",
+	.merge_failed = "changes unknown: snapshot's merge failed; take a full backup",
+	.unknown = "changes unknown: snapshot in an unknown state",
+};
 
 _public_ int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *name,
 				 struct snapmgr_changes **ret)
@@ -258,22 +246,13 @@ _public_ int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *name,
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
 
-	r = snapmgr_snapshot_get(ctx, name, &snap);
-	if (r == -ENOENT)
-		return snapmgr_error(ctx, r, "no such snapshot");
+	r = snapshot_get_usable(ctx, name, &changes_refusals, &snap);
 	if (r < 0)
 		return r;
-	r = check_state(ctx, snapmgr_snapshot_get_state(snap));
+	r = snapshot_table_get(ctx, name, "changes unknown: the table is no longer a single snapshot target",
+			       &table);
 	if (r < 0)
 		return r;
-
-	r = smdm_device_get(ctx, name, false, &table);
-	if (r == -ENXIO)
-		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
-	if (r < 0)
-		return r;
-	if (!streq(table->target_type, "snapshot") || table->target_count != 1)
-		return snapmgr_error(ctx, -EBUSY, "changes unknown: the table is no longer a single snapshot target");
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -337,7 +316,7 @@ _public_ int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *name,
 	r = snapmgr_snapshot_read_usage(ctx, name, &usage);
 	if (r < 0)
 		return snapmgr_error(ctx, r, "changes unknown: the snapshot went away while its store was read");
-	r = check_state(ctx, usage.state);
+	r = snapshot_check_state(ctx, usage.state, &changes_refusals);
 	if (r < 0)
 		return r;
 

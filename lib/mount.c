@@ -32,6 +32,7 @@
 #include "dm.h"
 #include "error-private.h"
 #include "mount-private.h"
+#include "snapshot-use.h"
 
 #define MAX_WARNINGS 4
 
@@ -66,11 +67,6 @@ static inline void mount_freep(struct snapmgr_mount **m)
 	mount_free(*m);
 }
 
-static inline void snapshot_unrefp(struct snapmgr_snapshot **s)
-{
-	snapmgr_snapshot_unref(*s);
-}
-
 struct entries {
 	struct mount_entry *v;
 	size_t n;
@@ -94,23 +90,14 @@ _printf_(2, 3) static void add_warning(struct snapmgr_mount *m, const char *fmt,
 	va_end(ap);
 }
 
-/* The refusal of a snapshot whose filesystem must not be mounted, or 0. */
-static int check_state(struct snapmgr_ctx *ctx, enum snapmgr_state state)
-{
-	switch (state) {
-	case SNAPMGR_STATE_ACTIVE:
-		return 0;
-	case SNAPMGR_STATE_INVALID:
-		return snapmgr_error(ctx, -ESTALE, "snapshot invalid (the kernel dropped it: COW full or failed): its data is gone");
-	case SNAPMGR_STATE_OVERFLOW:
-		return snapmgr_error(ctx, -ESTALE, "snapshot invalid (its COW overflowed): its data is gone");
-	case SNAPMGR_STATE_MERGING:
-		return snapmgr_error(ctx, -EBUSY, "snapshot merging into its origin");
-	case SNAPMGR_STATE_MERGE_FAILED:
-		return snapmgr_error(ctx, -ESTALE, "snapshot's merge failed: not mountable");
-	}
-	return snapmgr_error(ctx, -EINVAL, "snapshot in an unknown state");
-}
+/* A snapshot whose filesystem must not be mounted. */
+static const struct state_refusals mount_refusals = {
+	.invalid = "snapshot invalid (the kernel dropped it: COW full or failed): its data is gone",
+	.overflow = "snapshot invalid (its COW overflowed): its data is gone",
+	.merging = "snapshot merging into its origin",
+	.merge_failed = "snapshot's merge failed: not mountable",
+	.unknown = "snapshot in an unknown state",
+};
 
 /*
  * The snapshot's dm node and number: a snapshot target, its node the same
@@ -124,13 +111,9 @@ static int snapshot_device(struct snapmgr_ctx *ctx, const char *name,
 	dev_t node;
 	int r;
 
-	r = smdm_device_get(ctx, name, false, &table);
-	if (r == -ENXIO)
-		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
+	r = snapshot_table_get(ctx, name, "the device's table is not a single snapshot target", &table);
 	if (r < 0)
 		return r;
-	if (!streq(table->target_type, "snapshot") || table->target_count != 1)
-		return snapmgr_error(ctx, -EBUSY, "the device's table is not a single snapshot target");
 	r = blockdev_path_for_devnum(table->devnum, &path);
 	if (r < 0)
 		return snapmgr_error(ctx, r, "no device node for %u:%u",
@@ -275,12 +258,7 @@ _public_ int snapmgr_mount(struct snapmgr_ctx *ctx, const char *snapshot,
 	free(data);
 	data = NULL;
 
-	r = snapmgr_snapshot_get(ctx, snapshot, &snap);
-	if (r == -ENOENT)
-		return snapmgr_error(ctx, r, "no such snapshot");
-	if (r < 0)
-		return r;
-	r = check_state(ctx, snapmgr_snapshot_get_state(snap));
+	r = snapshot_get_usable(ctx, snapshot, &mount_refusals, &snap);
 	if (r < 0)
 		return r;
 	/* We write only to devices we made: a read-only mount writes nothing. */
