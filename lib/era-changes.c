@@ -161,8 +161,7 @@ static int changes_since_locked(struct snapmgr_ctx *ctx, const char *name,
 				const char *token, struct snapmgr_changes **ret)
 {
 	_cleanup_record_ struct origin_record *rec = NULL;
-	_cleanup_free_ char *origin = NULL;
-	const struct snap_entry *entry = NULL;
+	struct snap_entry *entry = NULL;
 	struct snapmgr_range *ranges = NULL;
 	char id[33], why[256];
 	struct era_status st;
@@ -172,13 +171,8 @@ static int changes_since_locked(struct snapmgr_ctx *ctx, const char *name,
 
 	if (token_parse(token, id, &era) < 0)
 		return snapmgr_error(ctx, -EINVAL, "'%s' is not a change token", token);
-	r = record_find_origin_of(ctx, name, &origin);
-	if (r == 0) {
-		r = record_load(ctx, origin, &rec);
-		if (r < 0)
-			return r;
-		entry = record_find_snapshot(rec, name);
-	} else {
+	/* A snapshot's name, else an origin's. */
+	if (record_load_of(ctx, name, &rec, &entry) < 0) {
 		r = origin_record_by_name(ctx, name, &rec);
 		if (r == -ENODEV)
 			return snapmgr_error(ctx, -ENOENT, "no snapshot or origin named '%s' is managed by snapmgr", name);

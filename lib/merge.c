@@ -99,23 +99,18 @@ static int merge_record(struct snapmgr_ctx *ctx, struct origin_record *rec,
 int merge_start_locked(struct snapmgr_ctx *ctx, const char *snap,
 		       bool *ret_deferred)
 {
-	_cleanup_free_ char *origin = NULL;
 	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	struct snap_entry *entry, *other;
+	const char *origin;
 	int fp = 0, r;
 
-	r = record_find_origin_of(ctx, snap, &origin);
+	r = record_load_of(ctx, snap, &rec, &entry);
 	if (r == -ENOENT)
 		return merge_unrecorded(ctx, snap);
 	if (r < 0)
 		return r;
-	r = record_load(ctx, origin, &rec);
-	if (r < 0)
-		return r;
-	entry = record_find_snapshot(rec, snap);
-	if (!entry)
-		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
+	origin = rec->name;
 	other = record_merging(rec);
 	if (other && other != entry)
 		return snapmgr_error(ctx, -EBUSY, "origin %s is already merging snapshot %s",
@@ -356,11 +351,11 @@ int merge_finalise_locked(struct snapmgr_ctx *ctx, struct origin_record *rec)
 _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 				    struct snapmgr_merge_progress *ret)
 {
-	_cleanup_free_ char *origin = NULL;
 	_cleanup_smdm_device_ struct smdm_device *origdev = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	struct smdm_snapshot_status st;
 	struct snap_entry *entry;
+	const char *origin;
 	uint64_t start, meta;
 	int r;
 
@@ -369,7 +364,7 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 	r = smdm_setup(ctx);
 	if (r < 0)
 		return r;
-	r = record_find_origin_of(ctx, snap, &origin);
+	r = record_load_of(ctx, snap, &rec, &entry);
 	if (r == -ENOENT) {
 		/* Finalised: the record no longer lists it. */
 		memset(ret, 0, sizeof(*ret));
@@ -379,13 +374,8 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 	}
 	if (r < 0)
 		return r;
-	r = record_load(ctx, origin, &rec);
-	if (r < 0)
-		return r;
-	entry = record_find_snapshot(rec, snap);
+	origin = rec->name;
 	memset(ret, 0, sizeof(*ret));
-	if (!entry)
-		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
 	if (entry->state == SNAP_MERGE_PENDING) {
 		ret->pending = true;
 		return 0;
@@ -422,7 +412,6 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 static int merge_finalise(struct snapmgr_ctx *ctx, const char *snap, bool wait)
 {
 	_cleanup_(unlockp) int lock = -1;
-	_cleanup_free_ char *origin = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	int r;
 
@@ -431,7 +420,7 @@ static int merge_finalise(struct snapmgr_ctx *ctx, const char *snap, bool wait)
 	r = op_begin_flags(ctx, wait, &lock);
 	if (r < 0)
 		return r;
-	r = record_find_origin_of(ctx, snap, &origin);
+	r = record_load_of(ctx, snap, &rec, NULL);
 	if (r == -ENOENT) {
 		/*
 		 * While merging, the snapshot is listed under its origin's
@@ -440,8 +429,6 @@ static int merge_finalise(struct snapmgr_ctx *ctx, const char *snap, bool wait)
 		r = strchr(snap, '/') ? -ENOENT : record_load(ctx, snap, &rec);
 		if (r == -ENOENT)
 			return 0; /* already finalised */
-	} else if (r == 0) {
-		r = record_load(ctx, origin, &rec);
 	}
 	if (r < 0)
 		return r;

@@ -725,8 +725,8 @@ int record_list(char ***ret_origins)
 	return 0;
 }
 
-int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
-			  char **ret_origin)
+int record_load_of(struct snapmgr_ctx *ctx, const char *snap,
+		   struct origin_record **ret_rec, struct snap_entry **ret_entry)
 {
 	_cleanup_strv_ char **origins = NULL;
 	int r;
@@ -736,14 +736,31 @@ int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
 		return r;
 	for (char **o = origins; *o; o++) {
 		_cleanup_record_ struct origin_record *rec = NULL;
+		struct snap_entry *entry;
 
 		/* A damaged record of another origin does not hide this one. */
 		if (record_load(ctx, *o, &rec) < 0)
 			continue;
-		if (record_find_snapshot(rec, snap)) {
-			*ret_origin = strdup(*o);
-			return *ret_origin ? 0 : -ENOMEM;
+		entry = record_find_snapshot(rec, snap);
+		if (entry) {
+			if (ret_entry)
+				*ret_entry = entry;
+			*ret_rec = TAKE_PTR(rec);
+			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
+			  char **ret_origin)
+{
+	_cleanup_record_ struct origin_record *rec = NULL;
+	int r;
+
+	r = record_load_of(ctx, snap, &rec, NULL);
+	if (r < 0)
+		return r;
+	*ret_origin = strdup(rec->name);
+	return *ret_origin ? 0 : -ENOMEM;
 }

@@ -177,3 +177,10 @@ int record_list(char ***ret_origins);
 /* Finds the origin whose record lists snap; -ENOENT if none. */
 int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
 			  char **ret_origin);
+/*
+ * The record that lists snap, loaded once (the one looked in is the one
+ * returned), and snap's entry in it (ret_entry may be NULL); -ENOENT,
+ * with no message, if no record lists snap.
+ */
+int record_load_of(struct snapmgr_ctx *ctx, const char *snap,
+		   struct origin_record **ret_rec, struct snap_entry **ret_entry);

@@ -739,22 +739,17 @@ _public_ int snapmgr_set_remove(struct snapmgr_ctx *ctx, const char *name, unsig
 /* Why member m cannot merge now, or 0 when it can. */
 static int member_can_merge(struct snapmgr_ctx *ctx, const char *m)
 {
-	_cleanup_free_ char *origin = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
 	struct smdm_snapshot_status st;
 	struct snap_entry *e, *other;
+	const char *origin;
 	int r;
 
-	r = record_find_origin_of(ctx, m, &origin);
+	r = record_load_of(ctx, m, &rec, &e);
 	if (r < 0)
 		return r;
-	r = record_load(ctx, origin, &rec);
-	if (r < 0)
-		return r;
-	e = record_find_snapshot(rec, m);
-	if (!e)
-		return -ENOENT;
+	origin = rec->name;
 	/* Merging already: a set merge that stopped part-way, to finish. */
 	if (e->state == SNAP_MERGING)
 		return 0;

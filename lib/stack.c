@@ -564,27 +564,22 @@ static int snapshot_unload(struct snapmgr_ctx *ctx, const char *origin,
 int remove_locked(struct snapmgr_ctx *ctx, const char *snap,
 			 unsigned flags)
 {
-	_cleanup_free_ char *origin = NULL;
 	_cleanup_smdm_device_ struct smdm_device *snapdev = NULL, *origdev = NULL;
 	_cleanup_record_ struct origin_record *rec = NULL;
 	struct snap_entry *entry;
+	const char *origin;
 	bool last;
 	int fp = 0, r;
 
 	r = device_lookup(ctx, snap, &snapdev);
 	if (r < 0)
 		return r;
-	r = record_find_origin_of(ctx, snap, &origin);
+	r = record_load_of(ctx, snap, &rec, &entry);
 	if (r == -ENOENT)
 		return remove_unrecorded(ctx, snapdev);
 	if (r < 0)
 		return r;
-	r = record_load(ctx, origin, &rec);
-	if (r < 0)
-		return r;
-	entry = record_find_snapshot(rec, snap);
-	if (!entry)
-		return snapmgr_error(ctx, -ENOENT, "no such snapshot");
+	origin = rec->name;
 	if (snapdev && !uuid_is_ours(snapdev, "snap"))
 		return snapmgr_error(ctx, -EPERM, "dm device %s is not ours", snap);
 	if (snapdev && snapdev->open_count > 0 && !(flags & SNAPMGR_REMOVE_FORCE))
