@@ -60,7 +60,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	struct snapmgr_transfer_stats st;
 	struct progress p;
 	bool json = false;
-	int c, r;
+	int c, r, rc;
 
 	while ((c = getopt_long(argc, argv, "o:Jh", options, NULL)) != -1) {
 		switch (c) {
@@ -107,15 +107,11 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	o.progress = progress_update;
 	o.userdata = &p;
 	r = snapmgr_export(ctx, &o, &st);
-	progress_end(&p);
-	if (r == -ESTALE && o.since && strchr(o.since, ':')) {
-		fail_lib(ctx, o.snapshot, r);
+	rc = progress_done(ctx, &p, o.snapshot, r, &st);
+	/* The token cannot answer: said above, and exit 3 (full backup). */
+	if (r == -ESTALE && o.since && strchr(o.since, ':'))
 		return EXIT_FULL_BACKUP;
-	}
-	if (r < 0)
-		return fail_lib(ctx, o.snapshot, r);
-	progress_finish(&p, o.snapshot, &st);
-	return EXIT_OK;
+	return rc;
 }
 
 const struct cmd cmd_export = {

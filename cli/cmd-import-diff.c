@@ -71,11 +71,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	o.progress = progress_update;
 	o.userdata = &p;
 	r = snapmgr_import_diff(ctx, &o, &st);
-	progress_end(&p);
-	if (r < 0)
-		return fail_lib(ctx, o.target, r);
-	progress_finish(&p, o.target, &st);
-	return EXIT_OK;
+	return progress_done(ctx, &p, o.target, r, &st);
 }
 
 const struct cmd cmd_import_diff = {

@@ -63,22 +63,21 @@ void progress_update(void *userdata, const struct snapmgr_transfer_stats *st)
 	p->drawn = true;
 }
 
-void progress_end(struct progress *p)
+int progress_done(struct snapmgr_ctx *ctx, struct progress *p, const char *what, int r,
+		  const struct snapmgr_transfer_stats *st)
 {
+	/* The bar's line ends first, so that what follows starts a line. */
 	if (p->drawn)
 		fputc('\n', stderr);
 	p->drawn = false;
-}
-
-void progress_finish(struct progress *p, const char *what,
-		     const struct snapmgr_transfer_stats *st)
-{
-	progress_end(p);
+	if (r < 0)
+		return fail_lib(ctx, what, r);
 	if (p->json) {
 		print_json_line(p->out, st, true);
-		return;
+		return EXIT_OK;
 	}
 	fprintf(stderr, "snapctl: %s: %" PRIu64 " bytes read, %" PRIu64 " written, %" PRIu64
 			" as zeros, in %.2f s\n",
 		what, st->bytes_read, st->bytes_written, st->zero_bytes, st->seconds);
+	return EXIT_OK;
 }

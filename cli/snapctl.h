@@ -43,10 +43,12 @@ struct progress {
 /* JSON lines go to stdout, or stderr when the stream itself goes there. */
 void progress_init(struct progress *p, bool json, bool stream_on_stdout);
 void progress_update(void *userdata, const struct snapmgr_transfer_stats *st);
-/* Ends the bar's line, so that what follows (an error) starts a line. */
-void progress_end(struct progress *p);
-void progress_finish(struct progress *p, const char *what,
-		     const struct snapmgr_transfer_stats *st);
+/*
+ * The transfer of what ended with r: the bar's line ended, then r's one
+ * line (EXIT_FAILURE_RUNTIME) or the summary (EXIT_OK).
+ */
+int progress_done(struct snapmgr_ctx *ctx, struct progress *p, const char *what, int r,
+		  const struct snapmgr_transfer_stats *st);
 
 /* The JSON status document of one snapshot on stdout (cmd-status.c). */
 int print_status_json(struct snapmgr_ctx *ctx, const char *name);
