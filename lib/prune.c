@@ -181,22 +181,19 @@ _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 static int set_items(struct snapmgr_ctx *ctx, const char *schedule,
 		     struct prune_item **ret_items, char ***ret_names, size_t *ret_n)
 {
-	_cleanup_strv_ char **origins = NULL, **names = NULL;
+	_cleanup_(record_iter_done) struct record_iter it = {};
+	_cleanup_strv_ char **names = NULL;
 	_cleanup_free_ struct prune_item *items = NULL;
 	size_t n = 0;
 	int r;
 
-	r = record_list(&origins);
-	if (r < 0)
-		return r;
 	names = calloc(1, sizeof(char *));
 	if (!names)
 		return -ENOMEM;
-	for (char **o = origins; *o; o++) {
-		_cleanup_record_ struct origin_record *rec = NULL;
+	/* A damaged record: its sets stay. */
+	while ((r = record_next(ctx, &it)) > 0) {
+		struct origin_record *rec = it.rec;
 
-		if (record_load(ctx, *o, &rec) < 0)
-			continue; /* a damaged record: its sets stay */
 		for (size_t i = 0; i < rec->n_snapshots; i++) {
 			const struct snap_entry *e = &rec->snapshots[i];
 			size_t k;
@@ -231,6 +228,8 @@ static int set_items(struct snapmgr_ctx *ctx, const char *schedule,
 				items[k].settled = false;
 		}
 	}
+	if (r < 0)
+		return r;
 	snapmgr_clear_error(ctx);
 	for (size_t k = 0; k < n; k++)
 		items[k].name = names[k];

@@ -725,31 +725,46 @@ int record_list(char ***ret_origins)
 	return 0;
 }
 
+int record_next(struct snapmgr_ctx *ctx, struct record_iter *it)
+{
+	int r;
+
+	origin_record_free(it->rec);
+	it->rec = NULL;
+	if (!it->origins) {
+		r = record_list(&it->origins);
+		if (r < 0)
+			return r;
+	}
+	while (it->origins[it->next])
+		if (record_load(ctx, it->origins[it->next++], &it->rec) == 0)
+			return 1;
+	return 0;
+}
+
+void record_iter_done(struct record_iter *it)
+{
+	origin_record_free(it->rec);
+	strv_free(it->origins);
+}
+
 int record_load_of(struct snapmgr_ctx *ctx, const char *snap,
 		   struct origin_record **ret_rec, struct snap_entry **ret_entry)
 {
-	_cleanup_strv_ char **origins = NULL;
+	_cleanup_(record_iter_done) struct record_iter it = {};
 	int r;
 
-	r = record_list(&origins);
-	if (r < 0)
-		return r;
-	for (char **o = origins; *o; o++) {
-		_cleanup_record_ struct origin_record *rec = NULL;
-		struct snap_entry *entry;
+	while ((r = record_next(ctx, &it)) > 0) {
+		struct snap_entry *entry = record_find_snapshot(it.rec, snap);
 
-		/* A damaged record of another origin does not hide this one. */
-		if (record_load(ctx, *o, &rec) < 0)
-			continue;
-		entry = record_find_snapshot(rec, snap);
 		if (entry) {
 			if (ret_entry)
 				*ret_entry = entry;
-			*ret_rec = TAKE_PTR(rec);
+			*ret_rec = TAKE_PTR(it.rec);
 			return 0;
 		}
 	}
-	return -ENOENT;
+	return r < 0 ? r : -ENOENT;
 }
 
 int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,

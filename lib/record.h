@@ -174,6 +174,24 @@ int set_string(char **field, const char *value);
 
 /* The names of all origins with a record (NULL-terminated; strv_free). */
 int record_list(char ***ret_origins);
+/*
+ * A walk over every origin's record that loads: a damaged one is passed
+ * over and never hides the others. rec is the current one, freed by the
+ * next step unless the walker takes it (TAKE_PTR).
+ *
+ *   _cleanup_(record_iter_done) struct record_iter it = {};
+ *   while ((r = record_next(ctx, &it)) > 0)
+ *           ... it.rec ...
+ */
+struct record_iter {
+	char **origins;
+	size_t next;
+	struct origin_record *rec;
+};
+/* 1 with it->rec the next record, 0 when there is none, or -errno. */
+int record_next(struct snapmgr_ctx *ctx, struct record_iter *it);
+void record_iter_done(struct record_iter *it);
+
 /* Finds the origin whose record lists snap; -ENOENT if none. */
 int record_find_origin_of(struct snapmgr_ctx *ctx, const char *snap,
 			  char **ret_origin);

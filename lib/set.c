@@ -78,23 +78,19 @@ static int cmp_str(const void *a, const void *b)
 static int set_scan(struct snapmgr_ctx *ctx, const char *name, char ***ret_members,
 		    char ***ret_origins)
 {
-	_cleanup_strv_ char **origins = NULL, **members = NULL, **of = NULL;
+	_cleanup_(record_iter_done) struct record_iter it = {};
+	_cleanup_strv_ char **members = NULL, **of = NULL;
 	size_t n = 0;
 	int r;
 
-	r = record_list(&origins);
-	if (r < 0)
-		return r;
 	members = calloc(1, sizeof(char *));
 	of = calloc(1, sizeof(char *));
 	if (!members || !of)
 		return -ENOMEM;
-	for (char **o = origins; *o; o++) {
-		_cleanup_record_ struct origin_record *rec = NULL;
+	/* A damaged record of another origin does not hide the set. */
+	while ((r = record_next(ctx, &it)) > 0) {
+		struct origin_record *rec = it.rec;
 
-		/* A damaged record of another origin does not hide the set. */
-		if (record_load(ctx, *o, &rec) < 0)
-			continue;
 		for (size_t i = 0; i < rec->n_snapshots; i++) {
 			char **nm, **no;
 			char buf[2 * SNAPMGR_NAME_MAX + 2];
@@ -118,6 +114,8 @@ static int set_scan(struct snapmgr_ctx *ctx, const char *name, char ***ret_membe
 				return -ENOMEM;
 		}
 	}
+	if (r < 0)
+		return r;
 	snapmgr_clear_error(ctx);
 	qsort(members, n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < n; i++) {

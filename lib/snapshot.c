@@ -362,24 +362,19 @@ static int add_record_only(struct snapmgr_ctx *ctx,
 			   struct snapmgr_snapshot **list, size_t *n_snaps,
 			   size_t cap, struct snapmgr_snapshot ***ret_list)
 {
-	_cleanup_strv_ char **origins = NULL;
+	_cleanup_(record_iter_done) struct record_iter it = {};
 	int r;
 
 	*ret_list = list;
-	r = record_list(&origins);
-	if (r < 0)
-		return r;
-	for (char **o = origins; *o; o++) {
-		_cleanup_record_ struct origin_record *rec = NULL;
+	while ((r = record_next(ctx, &it)) > 0) {
+		struct origin_record *rec = it.rec;
 
-		if (record_load(ctx, *o, &rec) < 0)
-			continue;
 		for (size_t i = 0; i < rec->n_snapshots; i++) {
 			const struct snap_entry *e = &rec->snapshots[i];
 			struct snapmgr_snapshot **nl;
 
 			if ((e->state != SNAP_MERGING && e->state != SNAP_MERGE_FAILED) ||
-			    listed(list, *n_snaps, *o, e))
+			    listed(list, *n_snaps, rec->name, e))
 				continue;
 			nl = realloc(list, (cap + 1) * sizeof(*list));
 			if (!nl)
@@ -393,23 +388,18 @@ static int add_record_only(struct snapmgr_ctx *ctx,
 			list[++(*n_snaps)] = NULL;
 		}
 	}
-	return 0;
+	return r;
 }
 
 /* The set and change token of each of our snapshots: its record says. */
 static int add_record_facts(struct snapmgr_ctx *ctx, struct snapmgr_snapshot **list)
 {
-	_cleanup_strv_ char **origins = NULL;
+	_cleanup_(record_iter_done) struct record_iter it = {};
 	int r;
 
-	r = record_list(&origins);
-	if (r < 0)
-		return r;
-	for (char **o = origins; *o; o++) {
-		_cleanup_record_ struct origin_record *rec = NULL;
+	while ((r = record_next(ctx, &it)) > 0) {
+		struct origin_record *rec = it.rec;
 
-		if (record_load(ctx, *o, &rec) < 0)
-			continue;
 		for (size_t i = 0; i < rec->n_snapshots; i++) {
 			const struct snap_entry *e = &rec->snapshots[i];
 
@@ -427,6 +417,8 @@ static int add_record_facts(struct snapmgr_ctx *ctx, struct snapmgr_snapshot **l
 			}
 		}
 	}
+	if (r < 0)
+		return r;
 	/* A damaged record is status's to report, not list's. */
 	snapmgr_clear_error(ctx);
 	return 0;
