@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-util.h"
 #include "snapctl.h"
 
 static void help(void)
@@ -36,11 +37,6 @@ static void help(void)
 	       " -h, --help             display this help\n"
 	       "\n"
 	       "For more details see snapctl(8).\n");
-}
-
-static void json_putp(struct json_object **o)
-{
-	json_object_put(*o);
 }
 
 static void fmt_size(char *buf, size_t len, uint64_t bytes)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json-util.h"
 #include "snapctl.h"
 
 static void help(void)
@@ -84,36 +85,11 @@ static void print_human(const struct snapmgr_cow_store *s, const char *path,
 		printf("  %" PRIu64 " -> %" PRIu64 "\n", o, c);
 }
 
-static void json_object_putp(struct json_object **o)
-{
-	json_object_put(*o);
-}
-
-/* json-c's adders fail only without memory. */
-static int add(struct json_object *obj, const char *key,
-	       struct json_object *val)
-{
-	if (!val || json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int append(struct json_object *arr, struct json_object *val)
-{
-	if (!val || json_object_array_add(arr, val) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static int build_json(const struct snapmgr_cow_store *s, const char *path,
 		      uint64_t origin_size, bool list,
 		      struct json_object **ret)
 {
-	_cleanup_(json_object_putp) struct json_object *root = NULL;
+	_cleanup_(json_putp) struct json_object *root = NULL;
 	struct json_object *findings, *exceptions;
 	uint64_t sectors = snapmgr_cow_store_get_chunk_sectors(s);
 	uint64_t used = snapmgr_cow_store_get_used_sectors(s);
@@ -130,38 +106,38 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 		return -ENOMEM;
 	}
 
-	r |= add(root, "path", json_object_new_string(path));
-	r |= add(root, "size_bytes",
+	r |= json_add(root, "path", json_object_new_string(path));
+	r |= json_add(root, "size_bytes",
 		 json_object_new_uint64(snapmgr_cow_store_get_size(s)));
 	if (origin_size)
-		r |= add(root, "origin_size_bytes",
+		r |= json_add(root, "origin_size_bytes",
 			 json_object_new_uint64(origin_size));
-	r |= add(root, "magic",
+	r |= json_add(root, "magic",
 		 json_object_new_uint64(snapmgr_cow_store_get_magic(s)));
-	r |= add(root, "valid",
+	r |= json_add(root, "valid",
 		 json_object_new_boolean(snapmgr_cow_store_get_valid(s)));
-	r |= add(root, "version",
+	r |= json_add(root, "version",
 		 json_object_new_uint64(snapmgr_cow_store_get_version(s)));
 	/* Sizes in bytes, as in every JSON document of ours. */
-	r |= add(root, "chunk_size", json_object_new_uint64(sectors * 512));
-	r |= add(root, "exceptions_per_area",
+	r |= json_add(root, "chunk_size", json_object_new_uint64(sectors * 512));
+	r |= json_add(root, "exceptions_per_area",
 		 json_object_new_uint64(
 			 snapmgr_cow_store_get_exceptions_per_area(s)));
-	r |= add(root, "exception_count",
+	r |= json_add(root, "exception_count",
 		 json_object_new_uint64(
 			 snapmgr_cow_store_get_exception_count(s)));
-	r |= add(root, "metadata_areas",
+	r |= json_add(root, "metadata_areas",
 		 json_object_new_uint64(
 			 snapmgr_cow_store_get_metadata_areas(s)));
-	r |= add(root, "metadata_bytes",
+	r |= json_add(root, "metadata_bytes",
 		 json_object_new_uint64(
 			 snapmgr_cow_store_get_metadata_sectors(s) * 512));
-	r |= add(root, "used_bytes", json_object_new_uint64(used * 512));
-	r |= add(root, "hole_chunks",
+	r |= json_add(root, "used_bytes", json_object_new_uint64(used * 512));
+	r |= json_add(root, "hole_chunks",
 		 json_object_new_uint64(snapmgr_cow_store_get_hole_chunks(s)));
-	r |= add(root, "consistent",
+	r |= json_add(root, "consistent",
 		 json_object_new_boolean(snapmgr_cow_store_is_consistent(s)));
-	r |= add(root, "findings", findings);
+	r |= json_add(root, "findings", findings);
 	if (r < 0)
 		return -ENOMEM;
 
@@ -171,20 +147,20 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 
 		if (!f)
 			return -ENOMEM;
-		r |= add(f, "severity",
+		r |= json_add(f, "severity",
 			 json_object_new_string(snapmgr_severity_to_string(sev)));
-		r |= add(f, "kind",
+		r |= json_add(f, "kind",
 			 json_object_new_string(
 				 snapmgr_cow_finding_to_string(kind)));
-		r |= add(f, "message", json_object_new_string(msg));
-		r |= append(findings, f);
+		r |= json_add(f, "message", json_object_new_string(msg));
+		r |= json_append(findings, f);
 		if (r < 0)
 			return -ENOMEM;
 	}
 
 	if (list) {
 		exceptions = json_object_new_array();
-		if (add(root, "exceptions", exceptions) < 0)
+		if (json_add(root, "exceptions", exceptions) < 0)
 			return -ENOMEM;
 		for (uint64_t i = 0;
 		     snapmgr_cow_store_get_exception(s, i, &o, &n) == 0; i++) {
@@ -192,9 +168,9 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 
 			if (!e)
 				return -ENOMEM;
-			r |= add(e, "old_chunk", json_object_new_uint64(o));
-			r |= add(e, "new_chunk", json_object_new_uint64(n));
-			r |= append(exceptions, e);
+			r |= json_add(e, "old_chunk", json_object_new_uint64(o));
+			r |= json_add(e, "new_chunk", json_object_new_uint64(n));
+			r |= json_append(exceptions, e);
 			if (r < 0)
 				return -ENOMEM;
 		}

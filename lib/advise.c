@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "blockdev.h"
+#include "json-util.h"
 #include "workload-private.h"
 #include "error-private.h"
 
@@ -597,30 +598,6 @@ _public_ int snapmgr_advice_get_candidate(const struct snapmgr_advice *a,
 
 /* ---------------------------------------------------------------- JSON */
 
-static void json_putp(struct json_object **o)
-{
-	json_object_put(*o);
-}
-
-static int add(struct json_object *obj, const char *key,
-	       struct json_object *val)
-{
-	if (json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int append(struct json_object *arr, struct json_object *val)
-{
-	if (!val || json_object_array_add(arr, val) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static struct json_object *new_double(double v)
 {
 	/* 4 decimals are plenty, and keep the output readable. */
@@ -635,23 +612,23 @@ static struct json_object *device_json(const struct snapmgr_device_facts *f)
 
 	if (!o)
 		return NULL;
-	r |= add(o, "logical_block_size", json_object_new_uint64(f->logical_block_size));
-	r |= add(o, "physical_block_size", json_object_new_uint64(f->physical_block_size));
-	r |= add(o, "minimum_io_size", json_object_new_uint64(f->minimum_io_size));
-	r |= add(o, "optimal_io_size", json_object_new_uint64(f->optimal_io_size));
-	r |= add(o, "rotational", json_object_new_boolean(f->rotational));
+	r |= json_add_nullable(o, "logical_block_size", json_object_new_uint64(f->logical_block_size));
+	r |= json_add_nullable(o, "physical_block_size", json_object_new_uint64(f->physical_block_size));
+	r |= json_add_nullable(o, "minimum_io_size", json_object_new_uint64(f->minimum_io_size));
+	r |= json_add_nullable(o, "optimal_io_size", json_object_new_uint64(f->optimal_io_size));
+	r |= json_add_nullable(o, "rotational", json_object_new_boolean(f->rotational));
 	if (f->fs_type[0]) {
 		fs = json_object_new_object();
 		if (!fs)
 			r = -ENOMEM;
 		else {
-			r |= add(fs, "type", json_object_new_string(f->fs_type));
-			r |= add(fs, "block_size", json_object_new_uint64(f->fs_block_size));
-			r |= add(fs, "raid_stride", json_object_new_uint64(f->raid_stride));
-			r |= add(fs, "raid_stripe_width", json_object_new_uint64(f->raid_stripe_width));
+			r |= json_add_nullable(fs, "type", json_object_new_string(f->fs_type));
+			r |= json_add_nullable(fs, "block_size", json_object_new_uint64(f->fs_block_size));
+			r |= json_add_nullable(fs, "raid_stride", json_object_new_uint64(f->raid_stride));
+			r |= json_add_nullable(fs, "raid_stripe_width", json_object_new_uint64(f->raid_stripe_width));
 		}
 	}
-	r |= add(o, "filesystem", fs);
+	r |= json_add_nullable(o, "filesystem", fs);
 	if (r) {
 		json_object_put(o);
 		return NULL;
@@ -678,12 +655,12 @@ static struct json_object *histogram_json(const struct snapmgr_workload *w,
 		if (!count)
 			continue;
 		e = json_object_new_object();
-		if (!e || append(arr, e) < 0) {
+		if (!e || json_append(arr, e) < 0) {
 			json_object_put(arr);
 			return NULL;
 		}
-		r |= add(e, "bytes", json_object_new_uint64(bytes));
-		r |= add(e, "count", json_object_new_uint64(count));
+		r |= json_add_nullable(e, "bytes", json_object_new_uint64(bytes));
+		r |= json_add_nullable(e, "count", json_object_new_uint64(count));
 		if (r) {
 			json_object_put(arr);
 			return NULL;
@@ -711,58 +688,58 @@ _public_ int snapmgr_advice_to_json(const struct snapmgr_advice *a,
 
 		if (!d)
 			return -ENOMEM;
-		r |= add(root, "device", d);
+		r |= json_add_nullable(root, "device", d);
 	} else {
-		r |= add(root, "device", NULL);
+		r |= json_add_nullable(root, "device", NULL);
 	}
 	targets = json_object_new_array();
-	if (!targets || add(root, "for", targets) < 0)
+	if (!targets || json_add_nullable(root, "for", targets) < 0)
 		return -ENOMEM;
 	if (a->targets & SNAPMGR_ADVISE_BACKUP)
-		r |= append(targets, json_object_new_string("backup"));
+		r |= json_append(targets, json_object_new_string("backup"));
 	if (a->targets & SNAPMGR_ADVISE_CLONE)
-		r |= append(targets, json_object_new_string("clone"));
+		r |= json_append(targets, json_object_new_string("clone"));
 
 	wl = json_object_new_object();
-	if (!wl || add(root, "workload", wl) < 0)
+	if (!wl || json_add_nullable(root, "workload", wl) < 0)
 		return -ENOMEM;
-	r |= add(wl, "source", json_object_new_string(snapmgr_workload_source_to_string(w->source)));
-	r |= add(wl, "note", w->note ? json_object_new_string(w->note) : NULL);
-	r |= add(wl, "seconds", new_double(w->seconds));
-	r |= add(wl, "writes", json_object_new_uint64(w->n));
-	r |= add(wl, "bytes", json_object_new_uint64(w->bytes));
+	r |= json_add_nullable(wl, "source", json_object_new_string(snapmgr_workload_source_to_string(w->source)));
+	r |= json_add_nullable(wl, "note", w->note ? json_object_new_string(w->note) : NULL);
+	r |= json_add_nullable(wl, "seconds", new_double(w->seconds));
+	r |= json_add_nullable(wl, "writes", json_object_new_uint64(w->n));
+	r |= json_add_nullable(wl, "bytes", json_object_new_uint64(w->bytes));
 	arr = histogram_json(w, true);
-	r |= arr ? add(wl, "size_histogram", arr) : -ENOMEM;
+	r |= arr ? json_add_nullable(wl, "size_histogram", arr) : -ENOMEM;
 	arr = histogram_json(w, false);
-	r |= arr ? add(wl, "alignment_histogram", arr) : -ENOMEM;
+	r |= arr ? json_add_nullable(wl, "alignment_histogram", arr) : -ENOMEM;
 
 	arr = json_object_new_array();
-	if (!arr || add(root, "candidates", arr) < 0)
+	if (!arr || json_add_nullable(root, "candidates", arr) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < N_CANDIDATES; i++) {
 		const struct snapmgr_advice_candidate *c = &a->c[i];
 		struct json_object *e = json_object_new_object();
 
-		if (!e || append(arr, e) < 0)
+		if (!e || json_append(arr, e) < 0)
 			return -ENOMEM;
-		r |= add(e, "chunk_size", json_object_new_uint64(c->chunk_size));
-		r |= add(e, "bypass_fraction", new_double(c->bypass_fraction));
-		r |= add(e, "copy_ratio", new_double(c->copy_ratio));
-		r |= add(e, "cow_bytes_per_gib", json_object_new_uint64((uint64_t)(c->cow_per_gib + 0.5)));
-		r |= add(e, "relative_cost", new_double(c->cost));
-		r |= add(e, "recommended", json_object_new_boolean(i == a->chosen));
+		r |= json_add_nullable(e, "chunk_size", json_object_new_uint64(c->chunk_size));
+		r |= json_add_nullable(e, "bypass_fraction", new_double(c->bypass_fraction));
+		r |= json_add_nullable(e, "copy_ratio", new_double(c->copy_ratio));
+		r |= json_add_nullable(e, "cow_bytes_per_gib", json_object_new_uint64((uint64_t)(c->cow_per_gib + 0.5)));
+		r |= json_add_nullable(e, "relative_cost", new_double(c->cost));
+		r |= json_add_nullable(e, "recommended", json_object_new_boolean(i == a->chosen));
 	}
 
 	rec = json_object_new_object();
 	reasons = json_object_new_array();
-	if (!rec || add(root, "recommendation", rec) < 0 || !reasons) {
+	if (!rec || json_add_nullable(root, "recommendation", rec) < 0 || !reasons) {
 		json_object_put(reasons);
 		return -ENOMEM;
 	}
-	r |= add(rec, "chunk_size", json_object_new_uint64(a->c[a->chosen].chunk_size));
-	r |= add(rec, "reasons", reasons);
+	r |= json_add_nullable(rec, "chunk_size", json_object_new_uint64(a->c[a->chosen].chunk_size));
+	r |= json_add_nullable(rec, "reasons", reasons);
 	for (size_t i = 0; i < a->n_reasons; i++)
-		r |= append(reasons, json_object_new_string(a->reasons[i]));
+		r |= json_append(reasons, json_object_new_string(a->reasons[i]));
 	if (r)
 		return -ENOMEM;
 	*ret = TAKE_PTR(root);

@@ -34,6 +34,7 @@
 #include "changes.h"
 #include "dm.h"
 #include "dm-parse.h"
+#include "json-util.h"
 #include "snapshot-use.h"
 
 struct snapmgr_changes {
@@ -428,15 +429,6 @@ bool changes_uses_devnum(const struct snapmgr_changes *c, dev_t d)
 	       d == c->cow_devnum;
 }
 
-static int add(json_object *o, const char *key, json_object *v)
-{
-	if (!v || json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 _public_ int snapmgr_changes_to_json(const struct snapmgr_changes *c,
 				     enum snapmgr_changes_format format,
 				     struct json_object **ret)
@@ -454,11 +446,11 @@ _public_ int snapmgr_changes_to_json(const struct snapmgr_changes *c,
 
 		if (!e)
 			goto oom;
-		r |= add(e, "offset", json_object_new_uint64(c->ranges[i].offset));
-		r |= add(e, "length", json_object_new_uint64(c->ranges[i].length));
+		r |= json_add(e, "offset", json_object_new_uint64(c->ranges[i].offset));
+		r |= json_add(e, "length", json_object_new_uint64(c->ranges[i].length));
 		/* rbd diff --format=json prints the word, as a string. */
 		if (format == SNAPMGR_CHANGES_RBD_JSON)
-			r |= add(e, "exists", json_object_new_string("true"));
+			r |= json_add(e, "exists", json_object_new_string("true"));
 		if (r < 0 || json_object_array_add(arr, e) < 0) {
 			json_object_put(e);
 			goto oom;
@@ -474,31 +466,31 @@ _public_ int snapmgr_changes_to_json(const struct snapmgr_changes *c,
 	if (!root || !since)
 		goto oom;
 	if (c->token) {
-		r |= add(since, "token", json_object_new_string(c->token));
-		r |= add(since, "era", json_object_new_uint64(c->token_era));
-		r |= add(since, "origin", json_object_new_string(c->origin));
+		r |= json_add(since, "token", json_object_new_string(c->token));
+		r |= json_add(since, "era", json_object_new_uint64(c->token_era));
+		r |= json_add(since, "origin", json_object_new_string(c->origin));
 		if (c->snapshot)
-			r |= add(since, "snapshot", json_object_new_string(c->snapshot));
+			r |= json_add(since, "snapshot", json_object_new_string(c->snapshot));
 		else
 			json_object_object_add(since, "snapshot", NULL);
 		goto since_done;
 	}
-	r |= add(since, "snapshot", json_object_new_string(c->snapshot));
-	r |= add(since, "uuid", json_object_new_string(c->uuid));
-	r |= add(since, "owner", json_object_new_string(snapmgr_owner_to_string(c->owner)));
+	r |= json_add(since, "snapshot", json_object_new_string(c->snapshot));
+	r |= json_add(since, "uuid", json_object_new_string(c->uuid));
+	r |= json_add(since, "owner", json_object_new_string(snapmgr_owner_to_string(c->owner)));
 	if (c->origin)
-		r |= add(since, "origin", json_object_new_string(c->origin));
+		r |= json_add(since, "origin", json_object_new_string(c->origin));
 	else
 		json_object_object_add(since, "origin", NULL);
-	r |= add(since, "cow_device", json_object_new_string(c->cow_device));
-	r |= add(since, "exception_count", json_object_new_uint64(c->exception_count));
+	r |= json_add(since, "cow_device", json_object_new_string(c->cow_device));
+	r |= json_add(since, "exception_count", json_object_new_uint64(c->exception_count));
 since_done:
-	r |= add(root, "origin_size_bytes", json_object_new_uint64(c->origin_size));
-	r |= add(root, "granularity_bytes", json_object_new_uint64(c->granularity));
-	r |= add(root, "changed_bytes", json_object_new_uint64(c->changed_bytes));
-	r |= add(root, "since", since);
+	r |= json_add(root, "origin_size_bytes", json_object_new_uint64(c->origin_size));
+	r |= json_add(root, "granularity_bytes", json_object_new_uint64(c->granularity));
+	r |= json_add(root, "changed_bytes", json_object_new_uint64(c->changed_bytes));
+	r |= json_add(root, "since", since);
 	since = NULL;
-	r |= add(root, "ranges", arr);
+	r |= json_add(root, "ranges", arr);
 	arr = NULL;
 	if (r < 0)
 		goto oom;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "json-util.h"
 #include "record.h"
 
 const char *state_dir(void)
@@ -216,11 +217,6 @@ static int record_path(const char *origin, char **ret)
 }
 
 /* --- reading: every key checked, every failure one line naming the file */
-
-static inline void json_putp(json_object **o)
-{
-	json_object_put(*o);
-}
 
 static inline void json_tokener_freep(json_tokener **t)
 {
