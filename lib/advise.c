@@ -151,11 +151,9 @@ _public_ int snapmgr_device_facts_probe(struct snapmgr_ctx *ctx,
 	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !path || !ret)
 		return -EINVAL;
-	r = blockdev_devnum(path, &devnum);
+	r = blockdev_devnum_checked(ctx, path, &devnum);
 	if (r < 0)
-		return snapmgr_error(ctx, r, "%s",
-				     r == -ENOTBLK ? "not a block device"
-						   : strerror(-r));
+		return r;
 	f.logical_block_size = read_queue_u32(devnum, "logical_block_size");
 	f.physical_block_size = read_queue_u32(devnum, "physical_block_size");
 	f.minimum_io_size = read_queue_u32(devnum, "minimum_io_size");

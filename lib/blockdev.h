@@ -4,12 +4,23 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "libsnapmgr-private.h"
 
 /* -ENOTBLK when path is not a block device. */
 int blockdev_devnum(const char *path, dev_t *ret_devnum);
+/* The same, the reason in ctx: "not a block device", or errno's text. */
+static inline int blockdev_devnum_checked(struct snapmgr_ctx *ctx, const char *path,
+					  dev_t *ret_devnum)
+{
+	int r = blockdev_devnum(path, ret_devnum);
+
+	if (r < 0)
+		return snapmgr_error(ctx, r, "%s", r == -ENOTBLK ? "not a block device" : strerror(-r));
+	return 0;
+}
 int blockdev_size(const char *path, uint64_t *ret_bytes);
 /*
  * Opens with O_EXCL, which the kernel refuses (-EBUSY) when anything holds

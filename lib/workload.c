@@ -575,9 +575,9 @@ _public_ int snapmgr_workload_sample(struct snapmgr_ctx *ctx, const char *path,
 	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !path || !ret)
 		return -EINVAL;
-	r = blockdev_devnum(path, &devnum);
+	r = blockdev_devnum_checked(ctx, path, &devnum);
 	if (r < 0)
-		return snapmgr_error(ctx, r, "%s", r == -ENOTBLK ? "not a block device" : strerror(-r));
+		return r;
 	r = snapmgr_workload_new(ctx, &w);
 	if (r < 0)
 		return r;
