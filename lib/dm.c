@@ -328,10 +328,23 @@ static int run_change(struct snapmgr_ctx *ctx, struct dm_task *dmt,
 	return r;
 }
 
-static int load_table(struct dm_task *dmt, const char *target, uint64_t length,
-		      const char *params)
+/* create and reload (op): a task for name (and uuid) with a one-target table. */
+static int table_task(struct snapmgr_ctx *ctx, int type, const char *op, const char *name,
+		      const char *uuid, const char *target, uint64_t length,
+		      const char *params, struct dm_task **ret)
 {
-	return dm_task_add_target(dmt, 0, length, target, params) ? 0 : -ENOMEM;
+	_cleanup_dm_task_ struct dm_task *dmt = NULL;
+
+	log_info(ctx, "%s %s: %s %" PRIu64 " %s", op, name, target, length, params);
+	dmt = dm_task_create(type);
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_name(dmt, name) || (uuid && !dm_task_set_uuid(dmt, uuid)))
+		return -EINVAL;
+	if (!dm_task_add_target(dmt, 0, length, target, params))
+		return -ENOMEM;
+	*ret = TAKE_PTR(dmt);
+	return 0;
 }
 
 int smdm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
@@ -340,14 +353,7 @@ int smdm_create(struct snapmgr_ctx *ctx, const char *name, const char *uuid,
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
 	int r;
 
-	log_info(ctx, "create %s: %s %" PRIu64 " %s", name, target, length,
-		 params);
-	dmt = dm_task_create(DM_DEVICE_CREATE);
-	if (!dmt)
-		return -ENOMEM;
-	if (!dm_task_set_name(dmt, name) || (uuid && !dm_task_set_uuid(dmt, uuid)))
-		return -EINVAL;
-	r = load_table(dmt, target, length, params);
+	r = table_task(ctx, DM_DEVICE_CREATE, "create", name, uuid, target, length, params, &dmt);
 	if (r < 0)
 		return r;
 	return run_change(ctx, dmt, "create", name);
@@ -359,14 +365,7 @@ int smdm_reload(struct snapmgr_ctx *ctx, const char *name, const char *target,
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
 	int r;
 
-	log_info(ctx, "reload %s: %s %" PRIu64 " %s", name, target, length,
-		 params);
-	dmt = dm_task_create(DM_DEVICE_RELOAD);
-	if (!dmt)
-		return -ENOMEM;
-	if (!dm_task_set_name(dmt, name))
-		return -EINVAL;
-	r = load_table(dmt, target, length, params);
+	r = table_task(ctx, DM_DEVICE_RELOAD, "reload", name, NULL, target, length, params, &dmt);
 	if (r < 0)
 		return r;
 	if (!dm_task_run(dmt)) {
