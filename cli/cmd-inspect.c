@@ -108,35 +108,35 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 
 	r |= json_add(root, "path", json_object_new_string(path));
 	r |= json_add(root, "size_bytes",
-		 json_object_new_uint64(snapmgr_cow_store_get_size(s)));
+		      json_object_new_uint64(snapmgr_cow_store_get_size(s)));
 	if (origin_size)
 		r |= json_add(root, "origin_size_bytes",
-			 json_object_new_uint64(origin_size));
+			      json_object_new_uint64(origin_size));
 	r |= json_add(root, "magic",
-		 json_object_new_uint64(snapmgr_cow_store_get_magic(s)));
+		      json_object_new_uint64(snapmgr_cow_store_get_magic(s)));
 	r |= json_add(root, "valid",
-		 json_object_new_boolean(snapmgr_cow_store_get_valid(s)));
+		      json_object_new_boolean(snapmgr_cow_store_get_valid(s)));
 	r |= json_add(root, "version",
-		 json_object_new_uint64(snapmgr_cow_store_get_version(s)));
+		      json_object_new_uint64(snapmgr_cow_store_get_version(s)));
 	/* Sizes in bytes, as in every JSON document of ours. */
 	r |= json_add(root, "chunk_size", json_object_new_uint64(sectors * 512));
 	r |= json_add(root, "exceptions_per_area",
-		 json_object_new_uint64(
-			 snapmgr_cow_store_get_exceptions_per_area(s)));
+		      json_object_new_uint64(
+			      snapmgr_cow_store_get_exceptions_per_area(s)));
 	r |= json_add(root, "exception_count",
-		 json_object_new_uint64(
-			 snapmgr_cow_store_get_exception_count(s)));
+		      json_object_new_uint64(
+			      snapmgr_cow_store_get_exception_count(s)));
 	r |= json_add(root, "metadata_areas",
-		 json_object_new_uint64(
-			 snapmgr_cow_store_get_metadata_areas(s)));
+		      json_object_new_uint64(
+			      snapmgr_cow_store_get_metadata_areas(s)));
 	r |= json_add(root, "metadata_bytes",
-		 json_object_new_uint64(
-			 snapmgr_cow_store_get_metadata_sectors(s) * 512));
+		      json_object_new_uint64(
+			      snapmgr_cow_store_get_metadata_sectors(s) * 512));
 	r |= json_add(root, "used_bytes", json_object_new_uint64(used * 512));
 	r |= json_add(root, "hole_chunks",
-		 json_object_new_uint64(snapmgr_cow_store_get_hole_chunks(s)));
+		      json_object_new_uint64(snapmgr_cow_store_get_hole_chunks(s)));
 	r |= json_add(root, "consistent",
-		 json_object_new_boolean(snapmgr_cow_store_is_consistent(s)));
+		      json_object_new_boolean(snapmgr_cow_store_is_consistent(s)));
 	r |= json_add(root, "findings", findings);
 	if (r < 0)
 		return -ENOMEM;
@@ -148,10 +148,10 @@ static int build_json(const struct snapmgr_cow_store *s, const char *path,
 		if (!f)
 			return -ENOMEM;
 		r |= json_add(f, "severity",
-			 json_object_new_string(snapmgr_severity_to_string(sev)));
+			      json_object_new_string(snapmgr_severity_to_string(sev)));
 		r |= json_add(f, "kind",
-			 json_object_new_string(
-				 snapmgr_cow_finding_to_string(kind)));
+			      json_object_new_string(
+				      snapmgr_cow_finding_to_string(kind)));
 		r |= json_add(f, "message", json_object_new_string(msg));
 		r |= json_append(findings, f);
 		if (r < 0)
