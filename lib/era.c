@@ -20,18 +20,10 @@ void era_name(const char *origin, char buf[ERA_NAME_MAX])
 int era_lookup(struct snapmgr_ctx *ctx, const char *origin,
 	       struct smdm_device **ret)
 {
-	_cleanup_smdm_device_ struct smdm_device *d = NULL;
 	char name[ERA_NAME_MAX];
-	int r;
 
 	era_name(origin, name);
-	r = device_lookup(ctx, name, &d);
-	if (r < 0)
-		return r;
-	if (d && !uuid_is_ours(d, "era"))
-		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", name);
-	*ret = TAKE_PTR(d);
-	return 0;
+	return device_lookup_ours(ctx, name, "era", ret);
 }
 
 int origin_data_params(struct snapmgr_ctx *ctx, const struct origin_record *rec,

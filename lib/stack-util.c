@@ -126,6 +126,21 @@ bool uuid_is_ours(const struct smdm_device *d, const char *kind)
 	return d && strncmp(d->uuid, prefix, strlen(prefix)) == 0;
 }
 
+int device_lookup_ours(struct snapmgr_ctx *ctx, const char *name, const char *kind,
+		       struct smdm_device **ret)
+{
+	_cleanup_smdm_device_ struct smdm_device *d = NULL;
+	int r;
+
+	r = device_lookup(ctx, name, &d);
+	if (r < 0)
+		return r;
+	if (d && !uuid_is_ours(d, kind))
+		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", name);
+	*ret = TAKE_PTR(d);
+	return 0;
+}
+
 int real_name(const char *origin, char buf[REAL_NAME_MAX])
 {
 	snprintf(buf, REAL_NAME_MAX, "%s-real", origin);
@@ -142,11 +157,9 @@ int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp)
 	int r;
 
 	real_name(name, realname);
-	r = device_lookup(ctx, realname, &real);
+	r = device_lookup_ours(ctx, realname, "real", &real);
 	if (r < 0)
 		return r;
-	if (real && !uuid_is_ours(real, "real"))
-		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", realname);
 	if (!real) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "real-%s", id);
 		/* The device, or the era layer over it when tracked. */
@@ -163,11 +176,9 @@ int origin_assemble(struct snapmgr_ctx *ctx, struct origin_record *rec, int *fp)
 	}
 	snprintf(params, sizeof(params), "%u:%u", major(real->devnum), minor(real->devnum));
 
-	r = device_lookup(ctx, name, &orig);
+	r = device_lookup_ours(ctx, name, "orig", &orig);
 	if (r < 0)
 		return r;
-	if (orig && !uuid_is_ours(orig, "orig"))
-		return snapmgr_error(ctx, -EEXIST, "'%s' exists and is not ours", name);
 	if (!orig) {
 		snprintf(uuid, sizeof(uuid), SNAPMGR_UUID_PREFIX "orig-%s", id);
 		r = smdm_create(ctx, name, uuid, "snapshot-origin", sectors, params);

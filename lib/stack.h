@@ -21,8 +21,14 @@ int new_id(char ret[33]);
 int devnum_string(dev_t d, char buf[32]);
 /* The dm device, or *ret = NULL and 0 when there is none. */
 int device_lookup(struct snapmgr_ctx *ctx, const char *name, struct smdm_device **ret);
-/* Its UUID is SNAPMGR-<kind>-...: kind is real, orig or snap. */
+/* Its UUID is SNAPMGR-<kind>-...: kind is real, orig, snap or era. */
 bool uuid_is_ours(const struct smdm_device *d, const char *kind);
+/*
+ * device_lookup, and -EEXIST "'NAME' exists and is not ours" when there
+ * is a device of that name whose UUID is not ours of kind.
+ */
+int device_lookup_ours(struct snapmgr_ctx *ctx, const char *name, const char *kind,
+		       struct smdm_device **ret);
 int real_name(const char *origin, char buf[REAL_NAME_MAX]);
 /*
  * The record of an origin we manage, given as NAME or /dev/mapper/NAME;
