@@ -5,6 +5,16 @@
 #include "snapctl.h"
 #include "track-options.h"
 
+/* 0 would mean the default to the library: say so instead. */
+static int nonzero_size(const char *cmd, const char *opt, const char *arg, uint64_t *ret)
+{
+	if (parse_size_arg(cmd, opt, arg, ret))
+		return EXIT_USAGE;
+	if (!*ret)
+		return usage_error(cmd, "%s: must not be 0 (leave it out for the default)", opt);
+	return 0;
+}
+
 int track_option(const char *cmd, int c, const char *arg, struct snapmgr_track_opts *o)
 {
 	switch (c) {
@@ -15,18 +25,9 @@ int track_option(const char *cmd, int c, const char *arg, struct snapmgr_track_o
 		o->metadata_file = arg;
 		return 0;
 	case OPT_TRACK_META_SIZE:
-		/* 0 would mean the default to the library: say so instead. */
-		if (parse_size_arg(cmd, "--metadata-size", arg, &o->metadata_size))
-			return EXIT_USAGE;
-		if (!o->metadata_size)
-			return usage_error(cmd, "--metadata-size: must not be 0 (leave it out for the default)");
-		return 0;
+		return nonzero_size(cmd, "--metadata-size", arg, &o->metadata_size);
 	case OPT_TRACK_BLOCK:
-		if (parse_size_arg(cmd, "--block-size", arg, &o->block_size))
-			return EXIT_USAGE;
-		if (!o->block_size)
-			return usage_error(cmd, "--block-size: must not be 0 (leave it out for the default)");
-		return 0;
+		return nonzero_size(cmd, "--block-size", arg, &o->block_size);
 	}
 	return usage_error(cmd, "bad option");
 }
