@@ -72,7 +72,9 @@ kb_dsha() {
 
 kb_init() {
 	[ "${SNAPMGR_IN_VM:-0}" = 1 ] || { echo "$TEST_NAME must run inside the VM (tests/vm-run)"; exit 1; }
-	OURS_KO=$BUILD/kernel/dm-snapshot.ko
+	# The module built for the running kernel (vm-run --kernel boots others).
+	OURS_KO=$BUILD/kernel/$(uname -r)/dm-snapshot.ko
+	[ -r "$OURS_KO" ] || OURS_KO=$BUILD/kernel/dm-snapshot.ko
 	case "$(kb_target_version)" in
 	v1.*.1[0-9][0-9][0-9]) ;;
 	*) check "snapmgr's dm-snapshot is loaded ($(kb_target_version))" false; finish ;;
