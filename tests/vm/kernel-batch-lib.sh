@@ -13,6 +13,9 @@
 #   kb_param NAME [VAL]   reads (or writes) dm_snapshot's module parameter
 #   kb_load ours|stock [PARAM=VAL...]  swaps the dm-snapshot module in
 #   kb_dsha DEV MB        MD5 of DEV's first MB MiB, read with O_DIRECT
+#   kb_complaints         how many kernel warnings, oopses and hung-task
+#                         reports dmesg holds (compare before and after a
+#                         test: other tests of the boot leave their own)
 
 export DM_DISABLE_UDEV=1
 KB_PARAMS=/sys/module/dm_snapshot/parameters
@@ -69,6 +72,8 @@ kb_load() {
 kb_dsha() {
 	dd if="$1" bs=1M count="$2" iflag=direct status=none | md5sum | cut -d' ' -f1
 }
+
+kb_complaints() { dmesg | grep -cE 'WARNING:|BUG:|Oops|blocked for more than'; }
 
 kb_init() {
 	[ "${SNAPMGR_IN_VM:-0}" = 1 ] || { echo "$TEST_NAME must run inside the VM (tests/vm-run)"; exit 1; }
