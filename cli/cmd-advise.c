@@ -49,7 +49,7 @@ static void fmt_size(char *buf, size_t len, uint64_t bytes)
 
 static void print_table(const struct snapmgr_advice *a)
 {
-	struct snapmgr_advice_candidate c;
+	struct snapmgr_advice_candidate c = SNAPMGR_RESULT(struct snapmgr_advice_candidate);
 
 	printf("\n%-9s %8s %15s %13s %10s\n", "chunk", "bypass", "copied/written",
 	       "COW GiB/GiB", "rel. cost");
@@ -99,7 +99,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 	_cleanup_free_ char *path = NULL;
 	struct snapmgr_workload *w = NULL;
 	struct snapmgr_advice *a = NULL;
-	struct snapmgr_device_facts facts;
+	struct snapmgr_device_facts facts = SNAPMGR_RESULT(struct snapmgr_device_facts);
 	const char *trace = NULL, *reason;
 	unsigned int targets = SNAPMGR_ADVISE_BACKUP | SNAPMGR_ADVISE_CLONE;
 	long sample = -1;

@@ -65,7 +65,7 @@ static void help(void)
 static int auto_chunk_size(struct snapmgr_ctx *ctx, const char *origin,
 			   bool quiet, uint64_t *ret)
 {
-	struct snapmgr_device_facts facts;
+	struct snapmgr_device_facts facts = SNAPMGR_RESULT(struct snapmgr_device_facts);
 	struct snapmgr_advice *a = NULL;
 	_cleanup_free_ char *path = NULL;
 	int r;

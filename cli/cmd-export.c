@@ -57,7 +57,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{}
 	};
 	struct snapmgr_export_opts o = SNAPMGR_OPTS(struct snapmgr_export_opts, .format = SNAPMGR_EXPORT_RAW);
-	struct snapmgr_transfer_stats st;
+	struct snapmgr_transfer_stats st = SNAPMGR_RESULT(struct snapmgr_transfer_stats);
 	struct progress p;
 	bool json = false;
 	int c, r, rc;

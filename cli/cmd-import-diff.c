@@ -42,7 +42,7 @@ static int run(struct snapmgr_ctx *ctx, int argc, char *argv[])
 		{}
 	};
 	struct snapmgr_import_opts o = SNAPMGR_OPTS(struct snapmgr_import_opts);
-	struct snapmgr_transfer_stats st;
+	struct snapmgr_transfer_stats st = SNAPMGR_RESULT(struct snapmgr_transfer_stats);
 	struct progress p;
 	bool json = false;
 	int c, r;

@@ -82,7 +82,7 @@ static int wait_merge(struct snapmgr_ctx *ctx, const char *snap, bool json)
 	bool have_first = false;
 
 	for (;;) {
-		struct snapmgr_merge_progress p;
+		struct snapmgr_merge_progress p = SNAPMGR_RESULT(struct snapmgr_merge_progress);
 		double rate = 0, eta = -1, t;
 		int r = snapmgr_merge_progress(ctx, snap, &p);
 

@@ -101,7 +101,7 @@ struct daemon {
 	sd_event_source *dm_src, *rescan_timer, *safety_timer;
 	bool rescan_forced; /* rescan_soon() called: no event filtering */
 	/* every dm device's event number at the last look (watchlist.c) */
-	struct snapmgr_dm_event *dm_seen;
+	struct snapmgr_dm_event **dm_seen; /* NULL-terminated */
 	size_t n_dm_seen;
 	bool have_dm_seen;
 	struct snap **snaps;

@@ -45,7 +45,7 @@ static int lvextend_done(sd_event_source *src _unused_, const siginfo_t *si,
 			 void *userdata)
 {
 	struct snap *s = userdata;
-	struct snapmgr_usage u;
+	struct snapmgr_usage u = SNAPMGR_RESULT(struct snapmgr_usage);
 	char how[48];
 
 	s->extend_pid = 0;

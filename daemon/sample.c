@@ -71,7 +71,7 @@ static void maybe_extend(struct snap *s, const struct snapmgr_usage *prev,
 						u->used_bytes, mark);
 	extend(s, t - crossed);
 	if (!s->extend_pid) {
-		struct snapmgr_usage now;
+		struct snapmgr_usage now = SNAPMGR_RESULT(struct snapmgr_usage);
 
 		/* Read the new size, for the choice of the next look. */
 		if (snapmgr_snapshot_read_usage(s->d->ctx, s->name, &now) == 0) {

@@ -65,6 +65,7 @@ static struct snap *snap_new(struct daemon *d, const struct snapmgr_snapshot *in
 	if (!s)
 		return NULL;
 	s->d = d;
+	s->usage.size = sizeof(s->usage); /* a result struct: SNAPMGR_RESULT */
 	s->name = strdup(snapmgr_snapshot_get_name(info));
 	s->uuid = strdup(snapmgr_snapshot_get_uuid(info));
 	if (!s->name || !s->uuid) {
@@ -87,10 +88,14 @@ static bool snap_busy(const struct snap *s)
 }
 
 /* Keeps v (every device's event number now) as the base for the next look. */
-static void remember_events(struct daemon *d, struct snapmgr_dm_event *v, size_t n,
+static void remember_events(struct daemon *d, struct snapmgr_dm_event **v,
 			    bool valid)
 {
-	snapmgr_events_list_free(d->dm_seen, d->n_dm_seen);
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	snapmgr_events_list_free(d->dm_seen);
 	d->dm_seen = v;
 	d->n_dm_seen = n;
 	d->have_dm_seen = valid;
@@ -99,16 +104,16 @@ static void remember_events(struct daemon *d, struct snapmgr_dm_event *v, size_t
 int rescan(struct daemon *d)
 {
 	struct snapmgr_snapshot **list = NULL;
-	struct snapmgr_dm_event *events = NULL;
-	size_t kept = 0, n_events = 0;
+	struct snapmgr_dm_event **events = NULL;
+	size_t kept = 0;
 	int r;
 
 	/*
 	 * Event numbers first: an event after this point moves a number past
 	 * what is remembered, and the scan below reads the device anyway.
 	 */
-	r = snapmgr_events_list(d->ctx, &events, &n_events);
-	remember_events(d, events, n_events, r >= 0);
+	r = snapmgr_events_list(d->ctx, &events);
+	remember_events(d, r >= 0 ? events : NULL, r >= 0);
 	d->rescan_forced = false;
 	/* This scan is the safety net a filtered batch asked for. */
 	if (d->safety_timer)
@@ -198,18 +203,20 @@ static int safety_timer_cb(sd_event_source *src _unused_, uint64_t usec _unused_
  */
 static bool read_moved(struct daemon *d)
 {
-	struct snapmgr_dm_event *now = NULL;
+	struct snapmgr_dm_event **now = NULL;
 	size_t n = 0, moved = 0;
 
-	if (!d->have_dm_seen || snapmgr_events_list(d->ctx, &now, &n) < 0)
+	if (!d->have_dm_seen || snapmgr_events_list(d->ctx, &now) < 0)
 		return false;
+	while (now[n])
+		n++;
 	if (n != d->n_dm_seen)
 		goto rescan; /* created or removed */
 	for (size_t i = 0; i < n; i++) {
 		/* Both sorted by name: the same names pair up in order. */
-		if (strcmp(now[i].name, d->dm_seen[i].name) != 0)
+		if (strcmp(now[i]->name, d->dm_seen[i]->name) != 0)
 			goto rescan; /* renamed, or one went as another came */
-		if (now[i].event_nr != d->dm_seen[i].event_nr)
+		if (now[i]->event_nr != d->dm_seen[i]->event_nr)
 			moved++;
 	}
 	if (moved == 0)
@@ -217,20 +224,20 @@ static bool read_moved(struct daemon *d)
 	for (size_t i = 0; i < n; i++) {
 		struct snap *s;
 
-		if (now[i].event_nr == d->dm_seen[i].event_nr)
+		if (now[i]->event_nr == d->dm_seen[i]->event_nr)
 			continue;
-		s = find_snap(d, now[i].name);
+		s = find_snap(d, now[i]->name);
 		if (s && s->seen) {
 			d->event_reads++;
 			sample(s);
 		}
 	}
-	remember_events(d, now, n, true);
+	remember_events(d, now, true);
 	arm_oneshot(d, &d->safety_timer, SAFETY_RESCAN_USEC, USEC_PER_SEC,
 		    safety_timer_cb, "safety-rescan");
 	return true;
 rescan:
-	snapmgr_events_list_free(now, n);
+	snapmgr_events_list_free(now);
 	return false;
 }
 
@@ -279,5 +286,5 @@ void watchlist_free(struct daemon *d)
 	sd_event_source_disable_unref(d->rescan_timer);
 	sd_event_source_disable_unref(d->safety_timer);
 	d->rescan_timer = d->safety_timer = NULL;
-	remember_events(d, NULL, 0, false);
+	remember_events(d, NULL, false);
 }

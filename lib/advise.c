@@ -144,13 +144,16 @@ _public_ int snapmgr_device_facts_probe(struct snapmgr_ctx *ctx,
 					const char *path,
 					struct snapmgr_device_facts *ret)
 {
-	struct snapmgr_device_facts f = {};
+	struct snapmgr_device_facts f = SNAPMGR_RESULT(struct snapmgr_device_facts);
 	dev_t devnum;
 	int r;
 
 	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !path || !ret)
 		return -EINVAL;
+	r = result_check(ctx, ret, "snapmgr_device_facts");
+	if (r < 0)
+		return r;
 	r = blockdev_devnum_checked(ctx, path, &devnum);
 	if (r < 0)
 		return r;
@@ -160,7 +163,7 @@ _public_ int snapmgr_device_facts_probe(struct snapmgr_ctx *ctx,
 	f.optimal_io_size = read_queue_u32(devnum, "optimal_io_size");
 	f.rotational = read_queue_u32(devnum, "rotational") == 1;
 	probe_fs(ctx, path, &f);
-	*ret = f;
+	result_give(ret, &f, sizeof(f));
 	return 0;
 }
 
@@ -455,10 +458,12 @@ static int explain(struct snapmgr_advice *a, const char *made_from)
 }
 
 _public_ int snapmgr_advise(struct snapmgr_ctx *ctx,
-			    const struct snapmgr_device_facts *facts,
+			    const struct snapmgr_device_facts *theirs,
 			    const struct snapmgr_workload *workload,
 			    unsigned int targets, struct snapmgr_advice **ret)
 {
+	struct snapmgr_device_facts ours;
+	const struct snapmgr_device_facts *facts = NULL;
 	struct snapmgr_advice *a;
 	const char *made_from = NULL;
 	double op, min_io = 0, best = INFINITY;
@@ -468,6 +473,13 @@ _public_ int snapmgr_advise(struct snapmgr_ctx *ctx,
 	if (!ctx || !ret || !targets ||
 	    (targets & ~(unsigned)(SNAPMGR_ADVISE_BACKUP | SNAPMGR_ADVISE_CLONE)))
 		return -EINVAL;
+	if (theirs) {
+		/* Facts may be the caller's own, made up: an option struct. */
+		r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_device_facts");
+		if (r < 0)
+			return r;
+		facts = &ours;
+	}
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
@@ -590,7 +602,9 @@ _public_ int snapmgr_advice_get_candidate(const struct snapmgr_advice *a,
 		return -EINVAL;
 	if (index >= N_CANDIDATES)
 		return -ENOENT;
-	*ret = a->c[index];
+	if (result_check(NULL, ret, "snapmgr_advice_candidate") < 0)
+		return -EINVAL;
+	result_give(ret, &a->c[index], sizeof(a->c[index]));
 	return 0;
 }
 

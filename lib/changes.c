@@ -238,7 +238,7 @@ _public_ int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *name,
 	_cleanup_(snapshot_unrefp) struct snapmgr_snapshot *snap = NULL;
 	_cleanup_(store_unrefp) struct snapmgr_cow_store *store = NULL;
 	_cleanup_smdm_device_ struct smdm_device *table = NULL;
-	struct snapmgr_usage usage;
+	struct snapmgr_usage usage = SNAPMGR_RESULT(struct snapmgr_usage);
 	bool persistent;
 	uint32_t chunk_sectors;
 	int r;

@@ -1035,7 +1035,7 @@ _public_ int snapmgr_cow_store_get_finding(const struct snapmgr_cow_store *s,
 _public_ int
 snapmgr_cow_store_get_worst_severity(const struct snapmgr_cow_store *s)
 {
-	int worst = -1;
+	int worst = -ENODATA;
 
 	for (size_t i = 0; s && i < s->n_findings; i++)
 		if ((int)s->findings[i].severity > worst)

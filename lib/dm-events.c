@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "dm.h"
+#include "error-private.h"
 
 static const void *align8(const void *p)
 {
@@ -26,64 +27,93 @@ static const void *align8(const void *p)
 
 static int event_cmp(const void *a, const void *b)
 {
-	const struct snapmgr_dm_event *x = a, *y = b;
+	const struct snapmgr_dm_event *const *x = a, *const *y = b;
 
-	return strcmp(x->name, y->name);
+	return strcmp((*x)->name, (*y)->name);
+}
+
+int smdm_events_add(struct snapmgr_dm_event ***list, size_t *n,
+		    const char *name, uint32_t event_nr)
+{
+	struct snapmgr_dm_event **nl, *e;
+
+	nl = realloc(*list, (*n + 2) * sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	*list = nl;
+	nl[*n] = NULL; /* a list that stays freeable if what follows fails */
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->size = sizeof(*e);
+	e->event_nr = event_nr;
+	e->name = strdup(name);
+	if (!e->name) {
+		free(e);
+		return -ENOMEM;
+	}
+	nl[(*n)++] = e;
+	nl[*n] = NULL;
+	return 0;
+}
+
+void smdm_events_sort(struct snapmgr_dm_event **list, size_t n)
+{
+	if (n)
+		qsort(list, n, sizeof(*list), event_cmp);
 }
 
 int smdm_names_to_events(const struct dm_names *names,
-		       struct snapmgr_dm_event **ret, size_t *ret_n)
+			 struct snapmgr_dm_event ***ret_list)
 {
-	struct snapmgr_dm_event *v = NULL;
+	struct snapmgr_dm_event **list = NULL;
 	size_t n = 0;
 	unsigned next = 0;
+	int r;
 
 	/* An empty list is one entry with dev 0. */
 	if (names && names->dev) {
 		do {
-			struct snapmgr_dm_event *nv;
 			const uint32_t *event_nr;
 
 			names = (const struct dm_names *)((const char *)names + next);
-			nv = realloc(v, (n + 1) * sizeof(*v));
-			if (!nv)
-				goto nomem;
-			v = nv;
 			event_nr = align8(names->name + strlen(names->name) + 1);
-			v[n].event_nr = *event_nr;
-			v[n].name = strdup(names->name);
-			if (!v[n].name)
-				goto nomem;
-			n++;
+			r = smdm_events_add(&list, &n, names->name, *event_nr);
+			if (r < 0) {
+				snapmgr_events_list_free(list);
+				return r;
+			}
 			next = names->next;
 		} while (next);
+	} else {
+		list = calloc(1, sizeof(*list));
+		if (!list)
+			return -ENOMEM;
 	}
-	if (n)
-		qsort(v, n, sizeof(*v), event_cmp);
-	*ret = v;
-	*ret_n = n;
+	smdm_events_sort(list, n);
+	*ret_list = list;
 	return 0;
-nomem:
-	snapmgr_events_list_free(v, n);
-	return -ENOMEM;
 }
 
 _public_ int snapmgr_events_list(struct snapmgr_ctx *ctx,
-				 struct snapmgr_dm_event **ret, size_t *ret_n)
+				 struct snapmgr_dm_event ***ret_list)
 {
 	int r;
 
-	if (!ctx || !ret || !ret_n)
+	SNAPMGR_ENTRY(ctx);
+	if (!ctx || !ret_list)
 		return -EINVAL;
 	r = smdm_setup(ctx);
 	if (r < 0)
 		return r;
-	return smdm_list_events(ctx, ret, ret_n);
+	return smdm_list_events(ctx, ret_list);
 }
 
-_public_ void snapmgr_events_list_free(struct snapmgr_dm_event *v, size_t n)
+_public_ void snapmgr_events_list_free(struct snapmgr_dm_event **list)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+	for (size_t i = 0; list && list[i]; i++) {
+		free(list[i]->name);
+		free(list[i]);
+	}
+	free(list);
 }

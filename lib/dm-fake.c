@@ -287,33 +287,27 @@ int smdm_list_names(struct snapmgr_ctx *ctx, char ***ret_names)
 	return 0;
 }
 
-static int event_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct snapmgr_dm_event *)a)->name,
-		      ((const struct snapmgr_dm_event *)b)->name);
-}
-
-int smdm_list_events(struct snapmgr_ctx *ctx, struct snapmgr_dm_event **ret,
-		     size_t *ret_n)
+int smdm_list_events(struct snapmgr_ctx *ctx,
+		     struct snapmgr_dm_event ***ret_list)
 {
 	struct fake_state *s = fake_state();
-	struct snapmgr_dm_event *v = calloc(FAKE_MAX_DM, sizeof(*v));
+	struct snapmgr_dm_event **list = calloc(1, sizeof(*list));
 	size_t n = 0;
+	int r;
 
-	if (!v)
+	if (!list)
 		return -ENOMEM;
 	for (int i = 0; i < FAKE_MAX_DM; i++) {
 		if (!s->dm[i].used)
 			continue;
-		v[n].event_nr = s->dm[i].event_nr;
-		if (!(v[n++].name = strdup(s->dm[i].name))) {
-			snapmgr_events_list_free(v, n);
-			return -ENOMEM;
+		r = smdm_events_add(&list, &n, s->dm[i].name, s->dm[i].event_nr);
+		if (r < 0) {
+			snapmgr_events_list_free(list);
+			return r;
 		}
 	}
-	qsort(v, n, sizeof(*v), event_cmp);
-	*ret = v;
-	*ret_n = n;
+	smdm_events_sort(list, n);
+	*ret_list = list;
 	return 0;
 }
 

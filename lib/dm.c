@@ -267,8 +267,8 @@ static bool list_has_event_nr(void)
 	return known;
 }
 
-int smdm_list_events(struct snapmgr_ctx *ctx, struct snapmgr_dm_event **ret,
-		     size_t *ret_n)
+int smdm_list_events(struct snapmgr_ctx *ctx,
+		     struct snapmgr_dm_event ***ret_list)
 {
 	_cleanup_dm_task_ struct dm_task *dmt = NULL;
 	int r;
@@ -279,7 +279,7 @@ int smdm_list_events(struct snapmgr_ctx *ctx, struct snapmgr_dm_event **ret,
 	r = list_devices(ctx, &dmt);
 	if (r < 0)
 		return r;
-	return smdm_names_to_events(dm_task_get_names(dmt), ret, ret_n);
+	return smdm_names_to_events(dm_task_get_names(dmt), ret_list);
 }
 
 int smdm_target_version(struct snapmgr_ctx *ctx, const char *target,

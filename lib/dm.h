@@ -62,8 +62,8 @@ int smdm_device_get_by_devnum(struct snapmgr_ctx *ctx, dev_t devnum,
 /* All device names, NULL-terminated; free with strv_free(). */
 int smdm_list_names(struct snapmgr_ctx *ctx, char ***ret_names);
 /* Every device's event number, sorted by name (see lib/dm-events.c). */
-int smdm_list_events(struct snapmgr_ctx *ctx, struct snapmgr_dm_event **ret,
-		     size_t *ret_n);
+int smdm_list_events(struct snapmgr_ctx *ctx,
+		     struct snapmgr_dm_event ***ret_list);
 /* The version of a target type (e.g. "snapshot"); -ENOENT if not loaded. */
 int smdm_target_version(struct snapmgr_ctx *ctx, const char *target,
 			uint32_t ret_version[3]);
@@ -104,4 +104,12 @@ int smdm_snapshot_status(struct snapmgr_ctx *ctx, const char *name,
  */
 struct dm_names;
 int smdm_names_to_events(const struct dm_names *names,
-			 struct snapmgr_dm_event **ret, size_t *ret_n);
+			 struct snapmgr_dm_event ***ret_list);
+/*
+ * Building such a list (the fake backend too): one more entry, the list
+ * kept NULL-terminated (free it with snapmgr_events_list_free() on
+ * failure); then sorted by name.
+ */
+int smdm_events_add(struct snapmgr_dm_event ***list, size_t *n,
+		    const char *name, uint32_t event_nr);
+void smdm_events_sort(struct snapmgr_dm_event **list, size_t n);

@@ -308,7 +308,8 @@ _public_ int snapmgr_export(struct snapmgr_ctx *ctx,
 	struct snapmgr_export_opts ours;
 	const struct snapmgr_export_opts *opts = &ours;
 	struct exporter x = { .ctx = ctx, .opts = opts, .src = -1,
-			      .out = { .fd = -1 } };
+			      .out = { .fd = -1 },
+			      .st = SNAPMGR_RESULT(struct snapmgr_transfer_stats) };
 	const struct snapmgr_range *ranges;
 	struct snapmgr_range whole;
 	uint64_t size;
@@ -321,6 +322,11 @@ _public_ int snapmgr_export(struct snapmgr_ctx *ctx,
 	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_export_opts");
 	if (r < 0)
 		return r;
+	if (ret_stats) {
+		r = result_check(ctx, ret_stats, "snapmgr_transfer_stats");
+		if (r < 0)
+			return r;
+	}
 	r = check_opts(ctx, opts);
 	if (r < 0)
 		return r;
@@ -421,7 +427,7 @@ _public_ int snapmgr_export(struct snapmgr_ctx *ctx,
 		 opts->snapshot, x.st.bytes_read, x.st.bytes_written,
 		 x.st.zero_bytes, x.st.seconds);
 	if (ret_stats)
-		*ret_stats = x.st;
+		result_give(ret_stats, &x.st, sizeof(x.st));
 	r = 0;
 out:
 	if (x.out.fd >= 0 || x.out.path) {

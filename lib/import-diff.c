@@ -122,7 +122,7 @@ _public_ int snapmgr_import_diff(struct snapmgr_ctx *ctx,
 {
 	struct snapmgr_import_opts ours;
 	const struct snapmgr_import_opts *opts = &ours;
-	struct snapmgr_transfer_stats st = {};
+	struct snapmgr_transfer_stats st = SNAPMGR_RESULT(struct snapmgr_transfer_stats);
 	struct image img = { .fd = -1 };
 	struct input in = { .fd = -1 };
 	struct rbd_diff_reader rd;
@@ -140,6 +140,11 @@ _public_ int snapmgr_import_diff(struct snapmgr_ctx *ctx,
 	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_import_opts");
 	if (r < 0)
 		return r;
+	if (ret_stats) {
+		r = result_check(ctx, ret_stats, "snapmgr_transfer_stats");
+		if (r < 0)
+			return r;
+	}
 	if (!opts->input || !opts->target)
 		return -EINVAL;
 	input = opts->input;
@@ -247,7 +252,7 @@ _public_ int snapmgr_import_diff(struct snapmgr_ctx *ctx,
 	st.bytes_read = in.bytes;
 	progress(opts, &st, start, &last, true);
 	if (ret_stats)
-		*ret_stats = st;
+		result_give(ret_stats, &st, sizeof(st));
 	keep = true;
 	r = 0;
 out:

@@ -45,6 +45,15 @@ int snapmgr_error(struct snapmgr_ctx *ctx, int r, const char *format, ...)
  */
 int opts_take(struct snapmgr_ctx *ctx, void *ours, size_t our_size,
 	      const void *theirs, const char *type);
+/*
+ * The caller's result struct (its size first: SNAPMGR_RESULT): -EINVAL,
+ * with a message naming type, when the size is not set up; call it on
+ * entry. result_give() then writes ours (of our_size bytes) into theirs as
+ * far as both know, and sets their size to what it wrote; only after a
+ * successful result_check().
+ */
+int result_check(struct snapmgr_ctx *ctx, const void *theirs, const char *type);
+void result_give(void *theirs, const void *ours, size_t our_size);
 
 /* A byte range of a device: changed extents, workload writes. */
 struct snapmgr_range {

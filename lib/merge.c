@@ -22,6 +22,7 @@
 
 #include "blockdev.h"
 #include "dm-parse.h"
+#include "error-private.h"
 #include "era.h"
 #include "loop.h"
 #include "record.h"
@@ -356,28 +357,33 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 	struct smdm_snapshot_status st;
 	struct snap_entry *entry;
 	const char *origin;
+	struct snapmgr_merge_progress p = SNAPMGR_RESULT(struct snapmgr_merge_progress);
 	uint64_t start, meta;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !snap || !ret)
 		return -EINVAL;
+	r = result_check(ctx, ret, "snapmgr_merge_progress");
+	if (r < 0)
+		return r;
 	r = smdm_setup(ctx);
 	if (r < 0)
 		return r;
 	r = record_load_of(ctx, snap, &rec, &entry);
 	if (r == -ENOENT) {
 		/* Finalised: the record no longer lists it. */
-		memset(ret, 0, sizeof(*ret));
-		ret->done = true;
-		ret->percent = 100.0;
+		p.done = true;
+		p.percent = 100.0;
+		result_give(ret, &p, sizeof(p));
 		return 0;
 	}
 	if (r < 0)
 		return r;
 	origin = rec->name;
-	memset(ret, 0, sizeof(*ret));
 	if (entry->state == SNAP_MERGE_PENDING) {
-		ret->pending = true;
+		p.pending = true;
+		result_give(ret, &p, sizeof(p));
 		return 0;
 	}
 	if (entry->state != SNAP_MERGING && entry->state != SNAP_MERGE_FAILED)
@@ -392,20 +398,21 @@ _public_ int snapmgr_merge_progress(struct snapmgr_ctx *ctx, const char *snap,
 		return r;
 	start = entry->merge_start_used;
 	meta = entry->merge_metadata;
-	ret->failed = st.merge_failed || st.invalid;
-	ret->remaining_bytes = (st.used_sectors - st.metadata_sectors) * 512;
-	ret->total_bytes = start > meta ? (start - meta) * 512 : 0;
-	if (ret->remaining_bytes > ret->total_bytes)
-		ret->total_bytes = ret->remaining_bytes;
-	ret->done = !ret->failed && st.used_sectors == st.metadata_sectors;
-	ret->percent = ret->total_bytes ?
-			       100.0 * (double)(ret->total_bytes - ret->remaining_bytes) /
-				       (double)ret->total_bytes :
-			       (ret->done ? 100.0 : 0.0);
-	if (ret->failed && entry->state != SNAP_MERGE_FAILED)
+	p.failed = st.merge_failed || st.invalid;
+	p.remaining_bytes = (st.used_sectors - st.metadata_sectors) * 512;
+	p.total_bytes = start > meta ? (start - meta) * 512 : 0;
+	if (p.remaining_bytes > p.total_bytes)
+		p.total_bytes = p.remaining_bytes;
+	p.done = !p.failed && st.used_sectors == st.metadata_sectors;
+	p.percent = p.total_bytes ?
+			       100.0 * (double)(p.total_bytes - p.remaining_bytes) /
+				       (double)p.total_bytes :
+			       (p.done ? 100.0 : 0.0);
+	if (p.failed && entry->state != SNAP_MERGE_FAILED)
 		/* Record it, so status and activate know. */
 		(void)merge_record_failure(ctx, rec, entry,
 					   "the kernel stopped the merge (I/O error on the COW or the origin)");
+	result_give(ret, &p, sizeof(p));
 	return 0;
 }
 

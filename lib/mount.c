@@ -317,7 +317,7 @@ _public_ int snapmgr_mount(struct snapmgr_ctx *ctx, const char *snapshot,
 	log_debug(ctx, "mount(%s, %s, %s, %#lx, %s)", m->device, m->directory,
 		  m->fstype, msflags, data ? data : "");
 	if (mount(m->device, m->directory, m->fstype, msflags, data) < 0) {
-		struct snapmgr_usage usage;
+		struct snapmgr_usage usage = SNAPMGR_RESULT(struct snapmgr_usage);
 
 		r = negative_errno();
 		/* A clone's writes (--new-uuid, a log replay) can fill its COW. */

@@ -33,3 +33,33 @@ int opts_take(struct snapmgr_ctx *ctx, void *ours, size_t our_size,
 	memcpy(ours, &our_size, sizeof(our_size));
 	return 0;
 }
+
+/*
+ * Result structs (SNAPMGR_RESULT): checked on entry, before any work, so a
+ * caller that did not set the size learns it before an export runs for an
+ * hour; filled at the end with the bytes both sides know.
+ */
+int result_check(struct snapmgr_ctx *ctx, const void *theirs, const char *type)
+{
+	size_t their_size;
+
+	if (!theirs)
+		return -EINVAL;
+	memcpy(&their_size, theirs, sizeof(their_size));
+	if (their_size < sizeof(size_t))
+		return snapmgr_error(ctx, -EINVAL,
+				     "struct %s has size %zu: set it up with SNAPMGR_RESULT()",
+				     type, their_size);
+	return 0;
+}
+
+void result_give(void *theirs, const void *ours, size_t our_size)
+{
+	size_t their_size, n;
+
+	memcpy(&their_size, theirs, sizeof(their_size));
+	n = their_size < our_size ? their_size : our_size;
+	memcpy((unsigned char *)theirs + sizeof(size_t),
+	       (const unsigned char *)ours + sizeof(size_t), n - sizeof(size_t));
+	memcpy(theirs, &n, sizeof(n));
+}

@@ -8,15 +8,39 @@
  * NULL and returns NULL. The library never prints: messages go to the log
  * function the caller sets with snapmgr_set_log_fn().
  *
- * Option structs (struct snapmgr_*_opts and struct snapmgr_set_member),
- * which the caller allocates, begin with their own size, so a later
- * libsnapmgr can add fields at their end without an ABI break. Declare
- * them with SNAPMGR_OPTS(type, fields...), which sets it. The library
- * takes the fields the caller's size covers, the rest as zero (a program
- * built against an older libsnapmgr); a struct longer than the library's
- * own with any of the extra bytes set is refused with -EOPNOTSUPP (a
- * program asking for what this library cannot do), a size of 0 with
- * -EINVAL (not set up with SNAPMGR_OPTS).
+ * Sized structs. Option structs (struct snapmgr_*_opts and struct
+ * snapmgr_set_member), which the caller fills in, and result structs
+ * (struct snapmgr_usage, snapmgr_device_facts, snapmgr_advice_candidate,
+ * snapmgr_merge_progress, snapmgr_transfer_stats, snapmgr_dm_event), which
+ * the library fills in, begin with their own size, so a later libsnapmgr
+ * can add fields at their end without an ABI break. The caller declares
+ * them with SNAPMGR_OPTS(type, fields...) or SNAPMGR_RESULT(type), which
+ * set it.
+ * - Options: the library takes the fields the caller's size covers, the
+ *   rest as zero (a program built against an older libsnapmgr); a struct
+ *   longer than the library's own with any of the extra bytes set is
+ *   refused with -EOPNOTSUPP (a program asking for what this library
+ *   cannot do).
+ * - Results: the library writes only the fields the caller's size covers
+ *   and sets size to the bytes it wrote, so a program built against a
+ *   newer libsnapmgr sees, with SNAPMGR_HAS_FIELD(), that a field it knows
+ *   was not filled in by an older library. Structs the library hands out
+ *   (a snapmgr_dm_event, the stats a progress callback gets) carry the
+ *   library's own size.
+ * A size smaller than a size_t (0: not set up) is refused with -EINVAL.
+ *
+ * Collections. A list handed to the caller is a NULL-terminated array
+ * (snapshots, events, names), freed with its *_free() call or, for names,
+ * each string and then the array. A collection inside an object is read
+ * by index from 0: a getter returning int gives -ENOENT past the last, one
+ * returning a pointer NULL; a *_count() call, where there is one, gives
+ * the same number.
+ *
+ * No value. A string or object that is not there is NULL; a double is NAN;
+ * an integer is 0 only where 0 cannot be a real value (sizes, durations,
+ * block sizes: each such field or getter says so), otherwise the getter
+ * returns -ENODATA, or a struct has a bool has_* beside the field. -ENOENT
+ * means "no such object" (by name or index), never "no value".
  */
 #pragma once
 
@@ -33,6 +57,11 @@ struct snapmgr_ctx;
 
 /* An initializer: struct snapmgr_create_opts o = SNAPMGR_OPTS(struct snapmgr_create_opts, .snapshot = "s"); */
 #define SNAPMGR_OPTS(type, ...) { .size = sizeof(type), __VA_ARGS__ }
+/* struct snapmgr_usage u = SNAPMGR_RESULT(struct snapmgr_usage); */
+#define SNAPMGR_RESULT(type) { .size = sizeof(type) }
+/* Whether a result struct's field was filled in (see "Sized structs"). */
+#define SNAPMGR_HAS_FIELD(ptr, type, field)                                 \
+	((ptr)->size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* Library version, e.g. "0.1.0". */
 const char *snapmgr_version(void);
@@ -182,7 +211,7 @@ int snapmgr_cow_store_get_finding(const struct snapmgr_cow_store *store,
 				  enum snapmgr_cow_finding *ret_finding,
 				  enum snapmgr_severity *ret_severity,
 				  const char **ret_message);
-/* The highest severity found, or -1 when there are no findings. */
+/* The highest severity found, or -ENODATA when there are no findings. */
 int snapmgr_cow_store_get_worst_severity(const struct snapmgr_cow_store *store);
 /*
  * True when the kernel would load the store as a valid snapshot and nothing
@@ -285,15 +314,18 @@ int snapmgr_events_arm(struct snapmgr_ctx *ctx, int fd);
  * -EOPNOTSUPP on kernels before 4.13, whose list has no numbers.
  */
 struct snapmgr_dm_event {
+	size_t size; /* the library's sizeof(struct snapmgr_dm_event) */
 	char *name;
 	uint32_t event_nr;
 };
+/* A NULL-terminated array; free with snapmgr_events_list_free(). */
 int snapmgr_events_list(struct snapmgr_ctx *ctx,
-			struct snapmgr_dm_event **ret, size_t *ret_n);
-void snapmgr_events_list_free(struct snapmgr_dm_event *v, size_t n);
+			struct snapmgr_dm_event ***ret_list);
+void snapmgr_events_list_free(struct snapmgr_dm_event **list);
 
 /* One snapshot's usage now, in one status ioctl. */
 struct snapmgr_usage {
+	size_t size; /* sizeof(struct snapmgr_usage): SNAPMGR_RESULT() */
 	enum snapmgr_state state;
 	bool has_usage; /* false when invalid or overflowed */
 	uint64_t size_bytes, used_bytes, metadata_bytes;
@@ -644,8 +676,13 @@ int snapmgr_workload_get_write(const struct snapmgr_workload *w,
 			       uint64_t index, uint64_t *ret_offset,
 			       uint64_t *ret_length);
 
-/* I/O limits and filesystem facts of a device; 0 or "" when unknown. */
+/*
+ * I/O limits and filesystem facts of a device; 0 or "" when unknown. A
+ * result of snapmgr_device_facts_probe() and, to snapmgr_advise(), an
+ * option struct: made up by hand, set it up with SNAPMGR_OPTS().
+ */
 struct snapmgr_device_facts {
+	size_t size; /* sizeof(struct snapmgr_device_facts) */
 	uint32_t logical_block_size;
 	uint32_t physical_block_size;
 	uint32_t minimum_io_size;
@@ -668,6 +705,7 @@ enum {
 
 struct snapmgr_advice;
 struct snapmgr_advice_candidate {
+	size_t size; /* sizeof(struct snapmgr_advice_candidate): SNAPMGR_RESULT() */
 	uint64_t chunk_size;
 	double bypass_fraction;  /* of snapshot chunk writes; NAN: none */
 	double copy_ratio;       /* origin bytes copied per byte written */
@@ -711,6 +749,7 @@ int snapmgr_advice_to_json(const struct snapmgr_advice *a,
  * stopped the merge.
  */
 struct snapmgr_merge_progress {
+	size_t size; /* sizeof(struct snapmgr_merge_progress): SNAPMGR_RESULT() */
 	bool pending;  /* deferred: waits for the devices to be closed */
 	bool done;
 	bool failed;   /* merge_failed: the origin stays usable */
@@ -782,7 +821,12 @@ enum snapmgr_export_format {
 	SNAPMGR_EXPORT_RBD_DIFF, /* Ceph's "rbd diff v1" stream */
 };
 
+/*
+ * ret_stats of export and import may be NULL; the progress callback gets
+ * the library's own (size: its sizeof).
+ */
 struct snapmgr_transfer_stats {
+	size_t size; /* sizeof(struct snapmgr_transfer_stats): SNAPMGR_RESULT() */
 	uint64_t total_bytes;   /* to go through: image bytes covered */
 	uint64_t done_bytes;    /* of total_bytes, so far */
 	uint64_t bytes_read;    /* read from the snapshot (or the stream) */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dm.h"
+#include "error-private.h"
 
 _public_ int snapmgr_events_open(struct snapmgr_ctx *ctx, int *ret_fd)
 {
@@ -63,11 +64,15 @@ _public_ int snapmgr_snapshot_read_usage(struct snapmgr_ctx *ctx,
 {
 	_cleanup_smdm_device_ struct smdm_device *dev = NULL;
 	struct smdm_snapshot_status st;
-	struct snapmgr_usage u = {};
+	struct snapmgr_usage u = SNAPMGR_RESULT(struct snapmgr_usage);
 	int r;
 
-	if (!name || !ret)
+	SNAPMGR_ENTRY(ctx);
+	if (!ctx || !name || !ret)
 		return -EINVAL;
+	r = result_check(ctx, ret, "snapmgr_usage");
+	if (r < 0)
+		return r;
 	r = smdm_device_get(ctx, name, true, &dev);
 	if (r < 0)
 		return r;
@@ -92,6 +97,6 @@ _public_ int snapmgr_snapshot_read_usage(struct snapmgr_ctx *ctx,
 		u.used_bytes = st.used_sectors * 512;
 		u.metadata_bytes = st.metadata_sectors * 512;
 	}
-	*ret = u;
+	result_give(ret, &u, sizeof(u));
 	return 0;
 }

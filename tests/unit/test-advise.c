@@ -32,10 +32,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const struct snapmgr_device_facts ssd = {
+static const struct snapmgr_device_facts ssd = SNAPMGR_OPTS(struct snapmgr_device_facts,
 	.logical_block_size = 512, .physical_block_size = 4096,
-	.minimum_io_size = 4096, .fs_type = "ext4", .fs_block_size = 4096,
-};
+	.minimum_io_size = 4096, .fs_type = "ext4", .fs_block_size = 4096);
 
 static struct snapmgr_workload *random_writes(uint64_t size, uint64_t n)
 {
@@ -60,7 +59,7 @@ static struct snapmgr_workload *sequential_writes(uint64_t size, uint64_t n,
 static struct snapmgr_advice_candidate cand(const struct snapmgr_advice *a,
 					     uint64_t chunk)
 {
-	struct snapmgr_advice_candidate c;
+	struct snapmgr_advice_candidate c = SNAPMGR_RESULT(struct snapmgr_advice_candidate);
 
 	for (size_t i = 0; snapmgr_advice_get_candidate(a, i, &c) == 0; i++)
 		if (c.chunk_size == chunk)
@@ -235,7 +234,7 @@ static void test_min_io(void **state)
 static void test_ext_superblock(void **state)
 {
 	uint8_t sb[1024] = {};
-	struct snapmgr_device_facts f = {};
+	struct snapmgr_device_facts f = SNAPMGR_RESULT(struct snapmgr_device_facts);
 
 	(void)state;
 	assert_int_equal(advise_parse_ext_superblock(sb, sizeof(sb), &f), -EINVAL);
@@ -285,6 +284,67 @@ static void test_bad_args_and_json(void **state)
 	snapmgr_workload_unref(w);
 }
 
+/*
+ * Sized structs (snapmgr.h): facts are options to snapmgr_advise(), a
+ * candidate a result. A caller built against an older, shorter struct
+ * gets what its size covers and nothing written past it; one built
+ * against a newer, longer struct learns from size what was filled in.
+ */
+static void test_sized_structs(void **state)
+{
+	struct snapmgr_workload *w = random_writes(4096, 100);
+	struct snapmgr_advice *a = NULL;
+	struct {
+		struct snapmgr_device_facts f;
+		uint64_t newer_field;
+	} longer = { .f = ssd };
+	struct {
+		struct snapmgr_advice_candidate c;
+		unsigned char more[16];
+	} out;
+	struct snapmgr_device_facts unset = ssd;
+	size_t old_size = offsetof(struct snapmgr_advice_candidate, cost);
+
+	(void)state;
+	unset.size = 0;
+	assert_int_equal(snapmgr_advise(ctx, &unset, w, SNAPMGR_ADVISE_CLONE, &a), -EINVAL);
+	assert_non_null(strstr(snapmgr_get_error(ctx), "snapmgr_device_facts has size 0"));
+	longer.f.size = sizeof(longer);
+	longer.newer_field = 1;
+	assert_int_equal(snapmgr_advise(ctx, &longer.f, w, SNAPMGR_ADVISE_CLONE, &a), -EOPNOTSUPP);
+	assert_non_null(strstr(snapmgr_get_error(ctx), "does not have"));
+	longer.newer_field = 0; /* asks for nothing new: fine */
+	assert_int_equal(snapmgr_advise(ctx, &longer.f, w, SNAPMGR_ADVISE_CLONE, &a), 0);
+
+	/* Older caller: cost is past its size and stays as it was. */
+	memset(&out, 0xa5, sizeof(out));
+	out.c.size = old_size;
+	assert_int_equal(snapmgr_advice_get_candidate(a, 0, &out.c), 0);
+	assert_int_equal(out.c.size, old_size);
+	assert_int_equal(out.c.chunk_size, 4096);
+	for (size_t i = old_size; i < sizeof(out); i++)
+		assert_int_equal(((unsigned char *)&out)[i], 0xa5);
+	assert_false(SNAPMGR_HAS_FIELD(&out.c, struct snapmgr_advice_candidate, cost));
+	assert_true(SNAPMGR_HAS_FIELD(&out.c, struct snapmgr_advice_candidate, cow_per_gib));
+
+	/* Newer caller: size says the library wrote its own struct only. */
+	memset(&out, 0xa5, sizeof(out));
+	out.c.size = sizeof(out);
+	assert_int_equal(snapmgr_advice_get_candidate(a, 0, &out.c), 0);
+	assert_int_equal(out.c.size, sizeof(struct snapmgr_advice_candidate));
+	assert_true(out.c.cost == 1.0 || out.c.cost > 1.0);
+	for (size_t i = 0; i < sizeof(out.more); i++)
+		assert_int_equal(out.more[i], 0xa5);
+
+	/* Not set up: refused, nothing written. */
+	memset(&out, 0xa5, sizeof(out));
+	out.c.size = 0;
+	assert_int_equal(snapmgr_advice_get_candidate(a, 0, &out.c), -EINVAL);
+	assert_int_equal(out.c.chunk_size, 0xa5a5a5a5a5a5a5a5ULL);
+	snapmgr_advice_unref(a);
+	snapmgr_workload_unref(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_min_io),
 		cmocka_unit_test(test_ext_superblock),
 		cmocka_unit_test(test_bad_args_and_json),
+		cmocka_unit_test(test_sized_structs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

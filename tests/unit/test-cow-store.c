@@ -250,7 +250,7 @@ static void expect_clean(const struct snapmgr_cow_store *s)
 		dump_findings(s);
 		fail_msg("expected no findings");
 	}
-	assert_int_equal(snapmgr_cow_store_get_worst_severity(s), -1);
+	assert_int_equal(snapmgr_cow_store_get_worst_severity(s), -ENODATA);
 	assert_true(snapmgr_cow_store_is_consistent(s));
 }
 

@@ -52,8 +52,8 @@ static void test_entries_sorted_with_numbers(void **state)
 {
 	uint64_t storage[128] = {0}; /* 8-aligned, as the ioctl buffer is */
 	unsigned char *buf = (unsigned char *)storage;
-	struct snapmgr_dm_event *v = NULL;
-	size_t at = 0, starts[4], n = 0;
+	struct snapmgr_dm_event **v = NULL;
+	size_t at = 0, starts[4];
 
 	/* Name lengths that land the number on and off a boundary. */
 	starts[0] = put_entry(buf, &at, 0xfd00, "vg-snap", 7, "LVM-abcdef");
@@ -62,31 +62,37 @@ static void test_entries_sorted_with_numbers(void **state)
 	starts[3] = put_entry(buf, &at, 0xfd03, "snapmgr-x-cow", 1, "SNAPMGR-cow-x");
 	link_entries(buf, starts, 4);
 
-	assert_int_equal(smdm_names_to_events((struct dm_names *)buf, &v, &n), 0);
-	assert_int_equal(n, 4);
-	assert_string_equal(v[0].name, "a");
-	assert_int_equal(v[0].event_nr, 0);
-	assert_string_equal(v[1].name, "seven77");
-	assert_int_equal(v[1].event_nr, 4000000000u);
-	assert_string_equal(v[2].name, "snapmgr-x-cow");
-	assert_int_equal(v[2].event_nr, 1);
-	assert_string_equal(v[3].name, "vg-snap");
-	assert_int_equal(v[3].event_nr, 7);
-	snapmgr_events_list_free(v, n);
+	assert_int_equal(smdm_names_to_events((struct dm_names *)buf, &v), 0);
+	assert_string_equal(v[0]->name, "a");
+	assert_int_equal(v[0]->event_nr, 0);
+	assert_string_equal(v[1]->name, "seven77");
+	assert_int_equal(v[1]->event_nr, 4000000000u);
+	assert_string_equal(v[2]->name, "snapmgr-x-cow");
+	assert_int_equal(v[2]->event_nr, 1);
+	assert_string_equal(v[3]->name, "vg-snap");
+	assert_int_equal(v[3]->event_nr, 7);
+	assert_null(v[4]);
+	/* Each entry carries the library's size: a later one may be longer. */
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(v[i]->size, sizeof(struct snapmgr_dm_event));
+	snapmgr_events_list_free(v);
 }
 
 static void test_empty_list(void **state)
 {
 	uint64_t storage[8] = {0};
-	struct snapmgr_dm_event *v = (void *)1;
-	size_t n = 99;
+	struct snapmgr_dm_event **v = (void *)1;
 
 	/* The kernel's empty list: one entry whose dev is 0. */
-	assert_int_equal(smdm_names_to_events((struct dm_names *)storage, &v, &n), 0);
-	assert_int_equal(n, 0);
-	assert_null(v);
-	assert_int_equal(smdm_names_to_events(NULL, &v, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(smdm_names_to_events((struct dm_names *)storage, &v), 0);
+	assert_non_null(v);
+	assert_null(v[0]);
+	snapmgr_events_list_free(v);
+	v = (void *)1;
+	assert_int_equal(smdm_names_to_events(NULL, &v), 0);
+	assert_null(v[0]);
+	snapmgr_events_list_free(v);
+	snapmgr_events_list_free(NULL);
 }
 
 int main(void)
