@@ -10,10 +10,11 @@
 
 #include "libsnapmgr-private.h"
 
-int opts_take(struct snapmgr_ctx *ctx, void *ours, size_t our_size,
-	      const void *theirs, const char *type)
+/* The size a sized struct begins with; -EINVAL when it was not set up. */
+static int sized_struct_size(struct snapmgr_ctx *ctx, const void *theirs,
+			     const char *type, const char *macro,
+			     size_t *ret_size)
 {
-	const unsigned char *bytes = theirs;
 	size_t their_size;
 
 	if (!theirs)
@@ -21,8 +22,22 @@ int opts_take(struct snapmgr_ctx *ctx, void *ours, size_t our_size,
 	memcpy(&their_size, theirs, sizeof(their_size));
 	if (their_size < sizeof(size_t))
 		return snapmgr_error(ctx, -EINVAL,
-				     "struct %s has size %zu: set it up with SNAPMGR_OPTS()",
-				     type, their_size);
+				     "struct %s has size %zu: set it up with %s()",
+				     type, their_size, macro);
+	*ret_size = their_size;
+	return 0;
+}
+
+int opts_take(struct snapmgr_ctx *ctx, void *ours, size_t our_size,
+	      const void *theirs, const char *type)
+{
+	const unsigned char *bytes = theirs;
+	size_t their_size = 0;
+	int r;
+
+	r = sized_struct_size(ctx, theirs, type, "SNAPMGR_OPTS", &their_size);
+	if (r < 0)
+		return r;
 	for (size_t i = our_size; i < their_size; i++)
 		if (bytes[i])
 			return snapmgr_error(ctx, -EOPNOTSUPP,
@@ -41,16 +56,9 @@ int opts_take(struct snapmgr_ctx *ctx, void *ours, size_t our_size,
  */
 int result_check(struct snapmgr_ctx *ctx, const void *theirs, const char *type)
 {
-	size_t their_size;
+	size_t their_size = 0;
 
-	if (!theirs)
-		return -EINVAL;
-	memcpy(&their_size, theirs, sizeof(their_size));
-	if (their_size < sizeof(size_t))
-		return snapmgr_error(ctx, -EINVAL,
-				     "struct %s has size %zu: set it up with SNAPMGR_RESULT()",
-				     type, their_size);
-	return 0;
+	return sized_struct_size(ctx, theirs, type, "SNAPMGR_RESULT", &their_size);
 }
 
 void result_give(void *theirs, const void *ours, size_t our_size)
