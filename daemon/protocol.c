@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-util.h"
+#include "macro.h"
 #include "protocol.h"
 
 void request_done(struct request *r)
@@ -12,14 +14,30 @@ void request_done(struct request *r)
 	r->snapshot = NULL;
 }
 
+static void json_tokener_freep(struct json_tokener **tok)
+{
+	if (*tok)
+		json_tokener_free(*tok);
+}
+
+/* A JSON string's text, or NULL when it holds a NUL byte (which a C
+ * string would cut short: the name asked for is not the one we would use). */
+static const char *json_plain_string(json_object *s)
+{
+	const char *text = json_object_get_string(s);
+
+	return strlen(text) == (size_t)json_object_get_string_len(s) ? text :
+								       NULL;
+}
+
 int request_parse(const char *line, size_t len, struct request *ret,
 		  const char **ret_error)
 {
-	struct json_tokener *tok;
-	json_object *o, *m, *snap;
+	_cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
+	_cleanup_(json_putp) json_object *o = NULL;
+	json_object *m, *snap;
 	struct request r = {};
 	const char *name;
-	int e = -EINVAL;
 
 	if (len > REQUEST_MAX) {
 		*ret_error = "request too long";
@@ -36,59 +54,46 @@ int request_parse(const char *line, size_t len, struct request *ret,
 	}
 	o = json_tokener_parse_ex(tok, line, (int)len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
+	    json_tokener_get_parse_end(tok) != len ||
+	    !json_object_is_type(o, json_type_object)) {
 		*ret_error = "not a JSON object";
-		goto out;
-	}
-	if (!json_object_is_type(o, json_type_object)) {
-		*ret_error = "not a JSON object";
-		goto out;
+		return -EINVAL;
 	}
 	if (!json_object_object_get_ex(o, "method", &m) ||
 	    !json_object_is_type(m, json_type_string)) {
 		*ret_error = "no \"method\" string";
-		goto out;
+		return -EINVAL;
 	}
-	name = json_object_get_string(m);
-	if (strlen(name) != (size_t)json_object_get_string_len(m)) {
-		*ret_error = "unknown method";
-		goto out;
-	}
-	if (strcmp(name, "status") == 0)
+	name = json_plain_string(m);
+	if (streq(name, "status"))
 		r.method = REQUEST_STATUS;
-	else if (strcmp(name, "list") == 0)
+	else if (streq(name, "list"))
 		r.method = REQUEST_LIST;
-	else if (strcmp(name, "subscribe") == 0)
+	else if (streq(name, "subscribe"))
 		r.method = REQUEST_SUBSCRIBE;
 	else {
 		*ret_error = "unknown method";
-		goto out;
+		return -EINVAL;
 	}
 	if (json_object_object_get_ex(o, "snapshot", &snap) &&
 	    !json_object_is_type(snap, json_type_null)) {
 		if (r.method != REQUEST_STATUS ||
 		    !json_object_is_type(snap, json_type_string)) {
 			*ret_error = "\"snapshot\" must be a name, with status";
-			goto out;
+			return -EINVAL;
 		}
-		if (strlen(json_object_get_string(snap)) !=
-		    (size_t)json_object_get_string_len(snap)) {
+		if (!json_plain_string(snap)) {
 			*ret_error = "NUL in snapshot name";
-			goto out;
+			return -EINVAL;
 		}
-		r.snapshot = strdup(json_object_get_string(snap));
+		r.snapshot = strdup(json_plain_string(snap));
 		if (!r.snapshot) {
 			*ret_error = "out of memory";
-			e = -ENOMEM;
-			goto out;
+			return -ENOMEM;
 		}
 	}
 	*ret = r;
-	e = 0;
-out:
-	json_object_put(o);
-	json_tokener_free(tok);
-	return e;
+	return 0;
 }
 
 struct json_object *reply_error(const char *msg)
