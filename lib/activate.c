@@ -17,6 +17,7 @@
 #include "backing-file.h"
 #include "blockdev.h"
 #include "era.h"
+#include "error-private.h"
 #include "merge.h"
 #include "record.h"
 #include "stack.h"
@@ -319,6 +320,7 @@ _public_ int snapmgr_activate(struct snapmgr_ctx *ctx, const char *origin,
 	unsigned failed = 0;
 	int r, first = 0;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx)
 		return -EINVAL;
 	r = op_begin(ctx, &lock);

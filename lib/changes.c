@@ -34,6 +34,7 @@
 #include "changes.h"
 #include "dm.h"
 #include "dm-parse.h"
+#include "error-private.h"
 #include "json-util.h"
 #include "snapshot-use.h"
 
@@ -243,9 +244,9 @@ _public_ int snapmgr_changes_get(struct snapmgr_ctx *ctx, const char *name,
 	uint32_t chunk_sectors;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !name || !ret)
 		return -EINVAL;
-	snapmgr_clear_error(ctx);
 
 	r = snapshot_get_usable(ctx, name, &changes_refusals, &snap);
 	if (r < 0)

@@ -27,6 +27,7 @@
 
 #include "changes.h"
 #include "era.h"
+#include "error-private.h"
 #include "stack.h"
 #include "tool.h"
 
@@ -226,6 +227,7 @@ _public_ int snapmgr_changes_since(struct snapmgr_ctx *ctx, const char *name,
 	_cleanup_(unlockp) int lock = -1;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !name || !token || !ret)
 		return -EINVAL;
 	/* The lock: one metadata snapshot at a time, and no untrack meanwhile. */
@@ -270,9 +272,9 @@ _public_ int snapmgr_tracking_to_json(struct snapmgr_ctx *ctx, const char *origi
 	json_object *arr;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !ret)
 		return -EINVAL;
-	snapmgr_clear_error(ctx);
 	r = record_list(&origins);
 	if (r < 0)
 		return r;

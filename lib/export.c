@@ -24,6 +24,7 @@
 
 #include "changes.h"
 #include "era.h"
+#include "error-private.h"
 #include "image-io.h"
 #include "rbd-diff.h"
 
@@ -316,9 +317,9 @@ _public_ int snapmgr_export(struct snapmgr_ctx *ctx,
 	size_t n;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !theirs)
 		return -EINVAL;
-	snapmgr_clear_error(ctx);
 	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_export_opts");
 	if (r < 0)
 		return r;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "blockdev.h"
+#include "error-private.h"
 #include "libsnapmgr-private.h"
 
 _public_ int snapmgr_extend_cow_file(struct snapmgr_ctx *ctx,
@@ -34,6 +35,7 @@ _public_ int snapmgr_extend_cow_file(struct snapmgr_ctx *ctx,
 	struct stat st;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!cow_file || !loop_dev || new_size == 0 || new_size % 512)
 		return -EINVAL;
 	ffd = open(cow_file, O_RDWR | O_CLOEXEC);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "error-private.h"
 #include "image-io.h"
 #include "rbd-diff.h"
 
@@ -134,9 +135,9 @@ _public_ int snapmgr_import_diff(struct snapmgr_ctx *ctx,
 	struct stat sti;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !theirs)
 		return -EINVAL;
-	snapmgr_clear_error(ctx);
 	r = opts_take(ctx, &ours, sizeof(ours), theirs, "snapmgr_import_opts");
 	if (r < 0)
 		return r;

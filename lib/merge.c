@@ -176,6 +176,7 @@ _public_ int snapmgr_merge_start(struct snapmgr_ctx *ctx, const char *snap,
 	bool deferred = false;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !snap)
 		return -EINVAL;
 	r = op_begin(ctx, &lock);
@@ -447,10 +448,12 @@ static int merge_finalise(struct snapmgr_ctx *ctx, const char *snap, bool wait)
 
 _public_ int snapmgr_merge_finalise(struct snapmgr_ctx *ctx, const char *snap)
 {
+	SNAPMGR_ENTRY(ctx);
 	return merge_finalise(ctx, snap, true);
 }
 
 _public_ int snapmgr_merge_finalise_nowait(struct snapmgr_ctx *ctx, const char *snap)
 {
+	SNAPMGR_ENTRY(ctx);
 	return merge_finalise(ctx, snap, false);
 }

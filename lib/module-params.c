@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error-private.h"
 #include "module-params.h"
 #include "libsnapmgr-private.h"
 
@@ -60,10 +61,12 @@ static int snapshot_param_bool(struct snapmgr_ctx *ctx, const char *name,
 
 _public_ int snapmgr_get_bypass_batching(struct snapmgr_ctx *ctx, bool *ret_on)
 {
+	SNAPMGR_ENTRY(ctx);
 	return snapshot_param_bool(ctx, "snapshot_bypass_batching", ret_on);
 }
 
 _public_ int snapmgr_get_shared_copy(struct snapmgr_ctx *ctx, bool *ret_on)
 {
+	SNAPMGR_ENTRY(ctx);
 	return snapshot_param_bool(ctx, "snapshot_shared_copy", ret_on);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "error-private.h"
 #include "prune-private.h"
 #include "record.h"
 
@@ -144,6 +145,7 @@ _public_ int snapmgr_prune(struct snapmgr_ctx *ctx,
 	size_t n, gone;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	r = prune_opts_take(ctx, theirs, &ours, "snapshots");
 	if (r < 0)
 		return r;
@@ -251,6 +253,7 @@ _public_ int snapmgr_prune_sets(struct snapmgr_ctx *ctx,
 	size_t n = 0, gone;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	r = prune_opts_take(ctx, theirs, &ours, "sets");
 	if (r < 0)
 		return r;

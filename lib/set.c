@@ -634,6 +634,7 @@ static int set_create(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *th
 
 _public_ int snapmgr_set_create(struct snapmgr_ctx *ctx, const struct snapmgr_set_opts *o)
 {
+	SNAPMGR_ENTRY(ctx);
 	return set_create(ctx, o, NULL);
 }
 
@@ -642,6 +643,7 @@ _public_ int snapmgr_set_create_scheduled(struct snapmgr_ctx *ctx,
 					  const struct snapmgr_set_opts *o,
 					  const char *schedule)
 {
+	SNAPMGR_ENTRY(ctx);
 	if (!schedule || !*schedule)
 		return -EINVAL;
 	return set_create(ctx, o, schedule);

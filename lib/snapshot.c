@@ -15,6 +15,7 @@
 #include "blockdev.h"
 #include "dm.h"
 #include "dm-parse.h"
+#include "error-private.h"
 #include "record.h"
 
 #define MAX_COUNTERS 16
@@ -436,6 +437,7 @@ _public_ int snapmgr_snapshot_list(struct snapmgr_ctx *ctx,
 	bool counters = false;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !ret_list)
 		return -EINVAL;
 	r = smdm_setup(ctx);
@@ -505,6 +507,7 @@ _public_ int snapmgr_snapshot_get(struct snapmgr_ctx *ctx, const char *name,
 	struct snapmgr_snapshot **list = NULL;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!name || !ret)
 		return -EINVAL;
 	r = snapmgr_snapshot_list(ctx, &list);

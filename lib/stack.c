@@ -30,6 +30,7 @@
 #include "dm.h"
 #include "dm-parse.h"
 #include "era.h"
+#include "error-private.h"
 #include "record.h"
 #include "stack.h"
 
@@ -42,6 +43,7 @@ _public_ int snapmgr_check_name(struct snapmgr_ctx *ctx, const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
 
+	SNAPMGR_ENTRY(ctx);
 	if (len == 0)
 		return snapmgr_error(ctx, -EINVAL, "name is empty");
 	if (len > SNAPMGR_NAME_MAX)
@@ -470,6 +472,7 @@ static int create(struct snapmgr_ctx *ctx, const struct snapmgr_create_opts *the
 _public_ int snapmgr_create(struct snapmgr_ctx *ctx,
 			    const struct snapmgr_create_opts *o)
 {
+	SNAPMGR_ENTRY(ctx);
 	return create(ctx, o, NULL);
 }
 
@@ -477,6 +480,7 @@ _public_ int snapmgr_create_scheduled(struct snapmgr_ctx *ctx,
 				      const struct snapmgr_create_opts *o,
 				      const char *schedule)
 {
+	SNAPMGR_ENTRY(ctx);
 	if (!schedule || !*schedule)
 		return -EINVAL;
 	return create(ctx, o, schedule);
@@ -656,6 +660,7 @@ _public_ int snapmgr_remove(struct snapmgr_ctx *ctx, const char *snap,
 	_cleanup_(unlockp) int lock = -1;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !snap)
 		return -EINVAL;
 	r = op_begin(ctx, &lock);

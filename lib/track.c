@@ -31,6 +31,7 @@
 #include "blockdev.h"
 #include "dm-parse.h"
 #include "era.h"
+#include "error-private.h"
 #include "stack.h"
 
 #define TRACK_DEFAULT_BLOCK (64 * 1024)
@@ -275,6 +276,7 @@ _public_ int snapmgr_track(struct snapmgr_ctx *ctx, const struct snapmgr_track_o
 	struct snapmgr_track_opts o;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !theirs)
 		return -EINVAL;
 	snapmgr_clear_error(ctx);
@@ -362,6 +364,7 @@ _public_ int snapmgr_untrack(struct snapmgr_ctx *ctx, const char *origin)
 	_cleanup_(unlockp) int lock = -1;
 	int r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !origin)
 		return -EINVAL;
 	r = op_begin(ctx, &lock);

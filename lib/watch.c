@@ -19,6 +19,7 @@ _public_ int snapmgr_events_open(struct snapmgr_ctx *ctx, int *ret_fd)
 {
 	int fd, r;
 
+	SNAPMGR_ENTRY(ctx);
 	if (!ret_fd)
 		return -EINVAL;
 	r = smdm_setup(ctx);
@@ -46,6 +47,7 @@ _public_ int snapmgr_events_arm(struct snapmgr_ctx *ctx, int fd)
 {
 	struct dm_ioctl io;
 
+	SNAPMGR_ENTRY(ctx);
 	memset(&io, 0, sizeof(io));
 	io.version[0] = DM_VERSION_MAJOR;
 	io.version[1] = 0;
