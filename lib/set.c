@@ -687,6 +687,19 @@ static int set_members_or_enoent(struct snapmgr_ctx *ctx, const char *name,
 	return 0;
 }
 
+/* The start of an operation on a whole set: the state lock, then its
+ * members (at least one, or -ENOENT with the reason). */
+static int set_op_begin(struct snapmgr_ctx *ctx, const char *name, int *ret_lock,
+			char ***ret_members)
+{
+	int r;
+
+	r = op_begin(ctx, ret_lock);
+	if (r < 0)
+		return r;
+	return set_members_or_enoent(ctx, name, ret_members);
+}
+
 _public_ int snapmgr_set_members(struct snapmgr_ctx *ctx, const char *name,
 				 char ***ret_members)
 {
@@ -709,10 +722,7 @@ _public_ int snapmgr_set_remove(struct snapmgr_ctx *ctx, const char *name, unsig
 	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !name)
 		return -EINVAL;
-	r = op_begin(ctx, &lock);
-	if (r < 0)
-		return r;
-	r = set_members_or_enoent(ctx, name, &members);
+	r = set_op_begin(ctx, name, &lock, &members);
 	if (r < 0)
 		return r;
 	/* Every member checked first: a set goes whole, or stays whole. */
@@ -795,10 +805,7 @@ _public_ int snapmgr_set_merge_start(struct snapmgr_ctx *ctx, const char *name)
 	SNAPMGR_ENTRY(ctx);
 	if (!ctx || !name)
 		return -EINVAL;
-	r = op_begin(ctx, &lock);
-	if (r < 0)
-		return r;
-	r = set_members_or_enoent(ctx, name, &members);
+	r = set_op_begin(ctx, name, &lock, &members);
 	if (r < 0)
 		return r;
 	for (char **m = members; *m; m++) {
